@@ -1,0 +1,99 @@
+/*
+ * api.h - the Argo Server REST API, as argofs uses it.
+ *
+ * Builds the request paths and JSON bodies of the Argo Server's routes
+ * (swagger.json is the contract), sends them with the http module and turns
+ * failures into a negative errno (errmap) plus the server's own message.
+ * Knows nothing of FUSE. Replies are new jansson references the caller
+ * releases with json_decref().
+ */
+#ifndef ARGOFS_API_H
+#define ARGOFS_API_H
+
+#include <stdbool.h>
+#include <jansson.h>
+
+#include "argofs/errmap.h"
+
+struct http_client;
+
+enum argo_kind {
+	ARGO_WORKFLOW_TEMPLATE = 0,
+	ARGO_CLUSTER_WORKFLOW_TEMPLATE,
+	ARGO_CRON_WORKFLOW,
+	ARGO_WORKFLOW,
+	ARGO_KIND_COUNT,
+};
+
+struct argo_kind_info {
+	const char *kind;        /* "WorkflowTemplate" */
+	const char *route;       /* "workflow-templates": /api/v1/<route>[/{ns}] */
+	const char *body_key;    /* "template": key of the object in create/update bodies */
+	const char *resource;    /* "workflowtemplates.argoproj.io": as in server messages */
+	bool namespaced;
+};
+
+/* Static description of @kind. */
+const struct argo_kind_info *argo_kind_info(enum argo_kind kind);
+
+#define ARGO_API_VERSION "argoproj.io/v1alpha1"
+
+/* What went wrong, for .argofs/errors and the log. */
+struct argo_error {
+	long status;          /* HTTP status, 0 when no reply came */
+	char message[512];    /* the server's "message", or the transport's reason */
+};
+
+/* Whether @name is a valid object name (DNS-1123 subdomain, <= 253 chars). */
+bool argo_valid_name(const char *name);
+
+/*
+ * Send METHOD @path with @body (borrowed, may be NULL) and decode the JSON
+ * reply. Returns 0 with a new reference in *ret_reply (may be NULL when the
+ * caller does not want it), or a negative errno: from the transport, from
+ * errmap_http_status(status, @op) for an error status (err->message is then
+ * the server's "message"), or -EPROTO for a 2xx reply that is not JSON.
+ * @err may be NULL.
+ */
+int argo_call(struct http_client *http, const char *method, const char *path,
+	      json_t *body, enum errmap_op op, json_t **ret_reply,
+	      struct argo_error *err);
+
+/*
+ * List every object of @kind in @ns (NULL for cluster-scoped kinds), following
+ * metadata.continue with pages of @page_size (0 = one request for all).
+ * @fields, when not NULL, is sent as the fields= projection (it must keep
+ * "metadata"). Returns 0 and a new array in *ret_items (items that are not
+ * objects with a valid metadata.name are dropped, with a log line), or a
+ * negative errno.
+ */
+int argo_list(struct http_client *http, enum argo_kind kind, const char *ns,
+	      const char *fields, unsigned page_size, json_t **ret_items,
+	      struct argo_error *err);
+
+/* GET one object. Returns 0 and a new reference, or a negative errno
+ * (-ENOENT when it does not exist). */
+int argo_get(struct http_client *http, enum argo_kind kind, const char *ns,
+	     const char *name, json_t **ret_obj, struct argo_error *err);
+
+/* POST a new object (@obj borrowed). Returns 0 and the created object in
+ * *ret_obj (may be NULL), -EEXIST when the name is taken, or another errno. */
+int argo_create(struct http_client *http, enum argo_kind kind, const char *ns,
+		json_t *obj, json_t **ret_obj, struct argo_error *err);
+
+/* PUT @obj (borrowed; must carry metadata.name and metadata.resourceVersion).
+ * Returns 0 and the updated object in *ret_obj (may be NULL), -ESTALE when
+ * the resourceVersion is stale, or another errno. */
+int argo_update(struct http_client *http, enum argo_kind kind, const char *ns,
+		json_t *obj, json_t **ret_obj, struct argo_error *err);
+
+/* DELETE one object. Returns 0, -ENOENT, or another errno. */
+int argo_delete(struct http_client *http, enum argo_kind kind, const char *ns,
+		const char *name, struct argo_error *err);
+
+/* GET a JSON document that is not an object of a kind (/api/v1/info,
+ * /api/v1/version, /api/v1/userinfo). Returns as argo_call(). */
+int argo_get_json(struct http_client *http, const char *path, json_t **ret_reply,
+		  struct argo_error *err);
+
+#endif

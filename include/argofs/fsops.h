@@ -1,0 +1,40 @@
+/*
+ * fsops.h - the FUSE operations: paths in, model calls, errno out.
+ *
+ * The tree (docs/filesystem.md is the user's description):
+ *   /.argofs/{version,info.yaml,userinfo.yaml,errors}
+ *   /cluster-workflow-templates/NAME.yaml
+ *   /NS/workflow-templates/NAME.yaml
+ *   /NS/cron-workflows/NAME.yaml
+ * Names in a document directory that are not documents (editor swap and
+ * backup files, sed's temporaries, vim's 4913 probe) live in an in-memory
+ * scratch area of that directory; renaming one onto NAME.yaml commits it.
+ * This layer translates and replies; it owns the scratch area and the open
+ * files, and borrows the model.
+ */
+#ifndef ARGOFS_FSOPS_H
+#define ARGOFS_FSOPS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct model;
+
+/* Largest scratch file, and all scratch files together (bytes). */
+#define FSOPS_MAX_SCRATCH_FILE (4u * 1024 * 1024)
+#define FSOPS_MAX_SCRATCH_TOTAL (64u * 1024 * 1024)
+
+struct fsops_config {
+	struct model *model;    /* borrowed */
+	bool read_only;         /* every write path fails with EROFS, without a request */
+	double cache_ttl;       /* seconds; the kernel's entry timeout follows it */
+	uid_t uid;              /* owner shown on every file */
+	gid_t gid;
+};
+
+/* Mount and serve until unmounted or signalled, as fuse_main() does: @argc
+ * and @argv hold the program name, mountpoint and FUSE options. @cfg must
+ * outlive the call. Returns fuse_main()'s exit status. */
+int fsops_main(int argc, char **argv, const struct fsops_config *cfg);
+
+#endif

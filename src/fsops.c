@@ -1,0 +1,1164 @@
+/*
+ * fsops.c - the FUSE operations (high-level libfuse API, path based).
+ *
+ * Each operation parses its path into a struct node, asks the model, and
+ * replies with 0 or a negative errno; it never invents success. What the
+ * kernel may cache is set in fsops_init(): attributes are never cached
+ * (getattr is answered from the model's cache, so sizes follow the content
+ * exactly), names for cache_ttl, absent names for at most a second.
+ *
+ * Memory: an open file holds a reference on a struct buf (its content: a
+ * snapshot for reading, the new text for writing). Scratch files are bufs
+ * held by the scratch table; opening one shares the buf. A new document
+ * being written is registered in the scratch table under its own name until
+ * it is committed at flush, so that stat and ls see it meanwhile.
+ * scratch_lock guards the scratch table and every buf's content.
+ */
+#define FUSE_USE_VERSION 35
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "argofs/api.h"
+#include "argofs/errlog.h"
+#include "argofs/fsops.h"
+#include "argofs/log.h"
+#include "argofs/model.h"
+#include "argofs/options.h"
+
+#define META_DIR ".argofs"
+#define CLUSTER_DIR "cluster-workflow-templates"
+
+enum node_type {
+	NODE_ROOT,
+	NODE_META_DIR,      /* /.argofs */
+	NODE_META_FILE,     /* /.argofs/FILE */
+	NODE_NAMESPACE,     /* /NS */
+	NODE_DOC_DIR,       /* /NS/workflow-templates, /cluster-workflow-templates */
+	NODE_DOC_FILE,      /* DOCDIR/NAME.yaml */
+	NODE_SCRATCH,       /* DOCDIR/anything-else */
+};
+
+struct node {
+	enum node_type type;
+	enum argo_kind kind;            /* document directories and files */
+	char ns[64];                    /* "" for cluster-scoped */
+	char name[256];                 /* file name in its directory */
+	char stem[254];                 /* object name of a document */
+	enum model_meta meta;
+	const char *path;               /* the whole path, borrowed */
+};
+
+/* The document directories of a namespace, in the order ls shows them. */
+static const enum argo_kind namespace_dirs[] = {
+	ARGO_CRON_WORKFLOW,
+	ARGO_WORKFLOW_TEMPLATE,
+};
+
+struct buf {
+	atomic_uint refs;
+	char *data;
+	size_t len, cap;
+	mode_t mode;
+	struct timespec mtime;
+};
+
+struct scratch_file {
+	char *dir;                      /* "NS/route" or "route" */
+	char *name;
+	bool document;                  /* a new document, not yet committed */
+	struct buf *buf;
+	struct scratch_file *next;
+};
+
+struct open_file {
+	struct node node;               /* path fields copied; node.path unset */
+	char path[600];
+	struct buf *buf;
+	bool writable;
+	bool dirty;                     /* written since the last commit */
+	bool pending;                   /* a new document registered in scratch */
+	int failed;                     /* errno of the last failed commit, until rewritten */
+};
+
+static const struct fsops_config *cfg;
+static pthread_mutex_t scratch_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct scratch_file *scratch;
+static size_t scratch_total;
+
+static struct model *model(void)
+{
+	return cfg->model;
+}
+
+/* ---- paths ------------------------------------------------------------- */
+
+static bool kind_by_route(const char *route, bool cluster, enum argo_kind *ret_kind)
+{
+	if (cluster) {
+		if (strcmp(route, CLUSTER_DIR) != 0)
+			return false;
+		*ret_kind = ARGO_CLUSTER_WORKFLOW_TEMPLATE;
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(namespace_dirs) / sizeof(namespace_dirs[0]); i++)
+		if (strcmp(route, argo_kind_info(namespace_dirs[i])->route) == 0) {
+			*ret_kind = namespace_dirs[i];
+			return true;
+		}
+	return false;
+}
+
+static int copy_component(char *dst, size_t size, const char *src, size_t len)
+{
+	if (len == 0)
+		return -ENOENT;
+	if (len >= size)
+		return -ENAMETOOLONG;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+/* A document directory's child. */
+static int parse_doc_child(struct node *n, const char *name)
+{
+	int r = copy_component(n->name, sizeof(n->name), name, strlen(name));
+
+	if (r < 0)
+		return r;
+	n->type = model_document_stem(n->name, n->stem, sizeof(n->stem)) ?
+		NODE_DOC_FILE : NODE_SCRATCH;
+	return 0;
+}
+
+/*
+ * Parse @path into @n. Returns 0, -ENOENT for paths that cannot exist,
+ * -ENAMETOOLONG. No request is made: whether the object exists is the
+ * caller's question.
+ */
+static int parse_path(const char *path, struct node *n)
+{
+	const char *parts[4];
+	size_t lens[4], count = 0;
+	const char *p = path;
+	char first[64];
+	int r;
+
+	memset(n, 0, sizeof(*n));
+	n->path = path;
+	while (*p) {
+		const char *end;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		end = strchrnul(p, '/');
+		if (count == 4)
+			return -ENOENT;
+		parts[count] = p;
+		lens[count++] = (size_t)(end - p);
+		p = end;
+	}
+	if (count == 0) {
+		n->type = NODE_ROOT;
+		return 0;
+	}
+	if (lens[0] >= sizeof(first))
+		return -ENOENT;
+	memcpy(first, parts[0], lens[0]);
+	first[lens[0]] = '\0';
+
+	if (strcmp(first, META_DIR) == 0) {
+		if (count == 1) {
+			n->type = NODE_META_DIR;
+			return 0;
+		}
+		if (count > 2 || (r = copy_component(n->name, sizeof(n->name), parts[1], lens[1])) < 0)
+			return -ENOENT;
+		r = model_meta_lookup(n->name);
+		if (r < 0)
+			return -ENOENT;
+		n->type = NODE_META_FILE;
+		n->meta = (enum model_meta)r;
+		return 0;
+	}
+	if (kind_by_route(first, true, &n->kind)) {
+		if (count == 1) {
+			n->type = NODE_DOC_DIR;
+			return 0;
+		}
+		if (count > 2)
+			return -ENOENT;
+		return parse_doc_child(n, strndupa(parts[1], lens[1]));
+	}
+	if (!options_valid_namespace(first))
+		return -ENOENT;
+	strcpy(n->ns, first);
+	if (count == 1) {
+		n->type = NODE_NAMESPACE;
+		return 0;
+	}
+	{
+		char route[64];
+
+		if (copy_component(route, sizeof(route), parts[1], lens[1]) < 0 ||
+		    !kind_by_route(route, false, &n->kind))
+			return -ENOENT;
+	}
+	if (count == 2) {
+		n->type = NODE_DOC_DIR;
+		return 0;
+	}
+	if (count > 3)
+		return -ENOENT;
+	if (lens[2] > 255)
+		return -ENAMETOOLONG;
+	return parse_doc_child(n, strndupa(parts[2], lens[2]));
+}
+
+static const char *node_ns(const struct node *n)
+{
+	return n->ns[0] ? n->ns : NULL;
+}
+
+/* The scratch table's key of a node's directory. */
+static void dir_key(const struct node *n, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s%s", n->ns, n->ns[0] ? "/" : "",
+		 argo_kind_info(n->kind)->route);
+}
+
+/* ---- buffers and the scratch area -------------------------------------- */
+
+static struct buf *buf_new(mode_t mode)
+{
+	struct buf *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->refs = 1;
+	b->mode = mode;
+	clock_gettime(CLOCK_REALTIME, &b->mtime);
+	return b;
+}
+
+static struct buf *buf_from(char *text, size_t len, mode_t mode)
+{
+	struct buf *b = buf_new(mode);
+
+	if (!b)
+		return NULL;
+	b->data = text;
+	b->len = b->cap = len;
+	return b;
+}
+
+static struct buf *buf_ref(struct buf *b)
+{
+	atomic_fetch_add(&b->refs, 1);
+	return b;
+}
+
+static void buf_unref(struct buf *b)
+{
+	if (!b || atomic_fetch_sub(&b->refs, 1) > 1)
+		return;
+	free(b->data);
+	free(b);
+}
+
+/* Resize to @len, zero-filling growth. Called with scratch_lock held when
+ * the buf is shared. Returns 0, -EFBIG or -ENOMEM. */
+static int buf_resize(struct buf *b, size_t len, bool scratch_accounted)
+{
+	if (len > FSOPS_MAX_SCRATCH_FILE)
+		return -EFBIG;
+	if (scratch_accounted && len > b->len &&
+	    scratch_total + (len - b->len) > FSOPS_MAX_SCRATCH_TOTAL)
+		return -ENOSPC;
+	if (len > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *data;
+
+		while (cap < len)
+			cap *= 2;
+		if (cap > FSOPS_MAX_SCRATCH_FILE)
+			cap = FSOPS_MAX_SCRATCH_FILE;
+		data = realloc(b->data, cap);
+		if (!data)
+			return -ENOMEM;
+		b->data = data;
+		b->cap = cap;
+	}
+	if (len > b->len)
+		memset(b->data + b->len, 0, len - b->len);
+	if (scratch_accounted)
+		scratch_total = scratch_total + len - b->len;
+	b->len = len;
+	clock_gettime(CLOCK_REALTIME, &b->mtime);
+	return 0;
+}
+
+static struct scratch_file **scratch_find_locked(const struct node *n)
+{
+	char key[400];
+
+	dir_key(n, key, sizeof(key));
+	for (struct scratch_file **sp = &scratch; *sp; sp = &(*sp)->next)
+		if (strcmp((*sp)->dir, key) == 0 && strcmp((*sp)->name, n->name) == 0)
+			return sp;
+	return NULL;
+}
+
+static void scratch_unlink_locked(struct scratch_file **sp)
+{
+	struct scratch_file *s = *sp;
+
+	*sp = s->next;
+	scratch_total -= s->buf->len;
+	buf_unref(s->buf);
+	free(s->dir);
+	free(s->name);
+	free(s);
+}
+
+/* Put @b (a new reference is taken) in the scratch table as @n, replacing
+ * what was there. */
+static int scratch_put_locked(const struct node *n, struct buf *b, bool document)
+{
+	struct scratch_file **old = scratch_find_locked(n);
+	struct scratch_file *s;
+	char key[400];
+
+	if (old)
+		scratch_unlink_locked(old);
+	if (scratch_total + b->len > FSOPS_MAX_SCRATCH_TOTAL)
+		return -ENOSPC;
+	dir_key(n, key, sizeof(key));
+	s = calloc(1, sizeof(*s));
+	if (!s || !(s->dir = strdup(key)) || !(s->name = strdup(n->name))) {
+		if (s)
+			free(s->dir);
+		free(s);
+		return -ENOMEM;
+	}
+	s->document = document;
+	s->buf = buf_ref(b);
+	scratch_total += b->len;
+	s->next = scratch;
+	scratch = s;
+	return 0;
+}
+
+/* Take a new reference on the scratch buf of @n, or NULL. */
+static struct buf *scratch_get(const struct node *n, bool *ret_document)
+{
+	struct scratch_file **sp;
+	struct buf *b = NULL;
+
+	pthread_mutex_lock(&scratch_lock);
+	sp = scratch_find_locked(n);
+	if (sp) {
+		b = buf_ref((*sp)->buf);
+		if (ret_document)
+			*ret_document = (*sp)->document;
+	}
+	pthread_mutex_unlock(&scratch_lock);
+	return b;
+}
+
+static bool scratch_has(const struct node *n)
+{
+	bool found;
+
+	pthread_mutex_lock(&scratch_lock);
+	found = scratch_find_locked(n) != NULL;
+	pthread_mutex_unlock(&scratch_lock);
+	return found;
+}
+
+/* Remove @n from the scratch table if it still holds @b (NULL: whatever). */
+static bool scratch_remove(const struct node *n, const struct buf *b)
+{
+	struct scratch_file **sp;
+	bool removed = false;
+
+	pthread_mutex_lock(&scratch_lock);
+	sp = scratch_find_locked(n);
+	if (sp && (!b || (*sp)->buf == b)) {
+		scratch_unlink_locked(sp);
+		removed = true;
+	}
+	pthread_mutex_unlock(&scratch_lock);
+	return removed;
+}
+
+/* ---- attributes -------------------------------------------------------- */
+
+static void fill_dir(struct stat *st)
+{
+	st->st_mode = S_IFDIR | (cfg->read_only ? 0555 : 0755);
+	st->st_nlink = 2;
+}
+
+static void fill_file(struct stat *st, mode_t mode, size_t size, struct timespec mtime)
+{
+	st->st_mode = S_IFREG | (cfg->read_only ? (mode & 0555) : mode);
+	st->st_nlink = 1;
+	st->st_size = (off_t)size;
+	st->st_blocks = (blkcnt_t)((size + 511) / 512);
+	st->st_mtim = st->st_ctim = st->st_atim = mtime;
+}
+
+static int stat_node(const struct node *n, struct stat *st)
+{
+	struct model_entry e;
+	struct buf *b;
+	char *text;
+	size_t len;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	st->st_uid = cfg->uid;
+	st->st_gid = cfg->gid;
+	switch (n->type) {
+	case NODE_ROOT:
+	case NODE_META_DIR:
+	case NODE_NAMESPACE:
+	case NODE_DOC_DIR:
+		fill_dir(st);
+		return 0;
+	case NODE_META_FILE:
+		r = model_meta_read(model(), n->meta, &text, &len);
+		if (r < 0)
+			return r;
+		free(text);
+		fill_file(st, 0444, len, (struct timespec){ time(NULL), 0 });
+		return 0;
+	case NODE_DOC_FILE:
+	case NODE_SCRATCH:
+		b = scratch_get(n, NULL);
+		if (b) {
+			pthread_mutex_lock(&scratch_lock);
+			fill_file(st, b->mode, b->len, b->mtime);
+			pthread_mutex_unlock(&scratch_lock);
+			buf_unref(b);
+			return 0;
+		}
+		if (n->type == NODE_SCRATCH)
+			return -ENOENT;
+		r = model_stat(model(), n->kind, node_ns(n), n->stem, &e);
+		if (r < 0)
+			return r;
+		fill_file(st, 0644, e.size, e.mtime);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
+{
+	struct open_file *of = fi ? (struct open_file *)(uintptr_t)fi->fh : NULL;
+	struct node n;
+	int r;
+
+	if (of && of->writable) { /* the text being written, not the server's */
+		memset(st, 0, sizeof(*st));
+		st->st_uid = cfg->uid;
+		st->st_gid = cfg->gid;
+		pthread_mutex_lock(&scratch_lock);
+		fill_file(st, of->buf->mode, of->buf->len, of->buf->mtime);
+		pthread_mutex_unlock(&scratch_lock);
+		return 0;
+	}
+	r = parse_path(path, &n);
+	return r < 0 ? r : stat_node(&n, st);
+}
+
+/* ---- directories ------------------------------------------------------- */
+
+static int add_entry(void *dbuf, fuse_fill_dir_t filler, const char *name,
+		     const struct stat *st)
+{
+	return filler(dbuf, name, st, 0, st ? FUSE_FILL_DIR_PLUS : 0) ? -ENOMEM : 0;
+}
+
+static int readdir_docs(const struct node *n, void *dbuf, fuse_fill_dir_t filler)
+{
+	struct model_entry *entries = NULL;
+	size_t count = 0;
+	char key[400];
+	int r;
+
+	r = model_list(model(), n->kind, node_ns(n), &entries, &count);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < count && r == 0; i++) {
+		struct stat st = { .st_uid = cfg->uid, .st_gid = cfg->gid };
+
+		fill_file(&st, 0644, entries[i].size, entries[i].mtime);
+		r = add_entry(dbuf, filler, entries[i].name, &st);
+	}
+	/* scratch files, and new documents not yet committed */
+	dir_key(n, key, sizeof(key));
+	pthread_mutex_lock(&scratch_lock);
+	for (struct scratch_file *s = scratch; s && r == 0; s = s->next) {
+		bool listed = false;
+
+		if (strcmp(s->dir, key) != 0)
+			continue;
+		for (size_t i = 0; i < count && !listed; i++)
+			listed = strcmp(entries[i].name, s->name) == 0;
+		if (!listed)
+			r = add_entry(dbuf, filler, s->name, NULL);
+	}
+	pthread_mutex_unlock(&scratch_lock);
+	free(entries);
+	return r;
+}
+
+static int fs_readdir(const char *path, void *dbuf, fuse_fill_dir_t filler,
+		      off_t offset, struct fuse_file_info *fi,
+		      enum fuse_readdir_flags flags)
+{
+	struct node n;
+	char **names;
+	int r;
+
+	(void)offset;
+	(void)fi;
+	(void)flags;
+	r = parse_path(path, &n);
+	if (r < 0)
+		return r;
+	if (n.type != NODE_ROOT && n.type != NODE_META_DIR && n.type != NODE_NAMESPACE &&
+	    n.type != NODE_DOC_DIR)
+		return -ENOTDIR;
+	if (add_entry(dbuf, filler, ".", NULL) || add_entry(dbuf, filler, "..", NULL))
+		return -ENOMEM;
+	switch (n.type) {
+	case NODE_ROOT:
+		r = model_namespaces(model(), &names);
+		if (r < 0)
+			return r;
+		r = add_entry(dbuf, filler, META_DIR, NULL);
+		if (r == 0)
+			r = add_entry(dbuf, filler, CLUSTER_DIR, NULL);
+		for (char **p = names; *p && r == 0; p++)
+			r = add_entry(dbuf, filler, *p, NULL);
+		model_strv_free(names);
+		return r;
+	case NODE_META_DIR:
+		for (int i = 0; i < MODEL_META_COUNT && r == 0; i++)
+			r = add_entry(dbuf, filler, model_meta_name((enum model_meta)i), NULL);
+		return r;
+	case NODE_NAMESPACE:
+		for (size_t i = 0; i < sizeof(namespace_dirs) / sizeof(namespace_dirs[0]) && r == 0; i++)
+			r = add_entry(dbuf, filler, argo_kind_info(namespace_dirs[i])->route, NULL);
+		return r;
+	default:
+		return readdir_docs(&n, dbuf, filler);
+	}
+}
+
+/* ---- open, read, write ------------------------------------------------- */
+
+static bool wants_write(int flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY;
+}
+
+static struct open_file *open_file_new(const struct node *n, struct buf *b, bool writable)
+{
+	struct open_file *of = calloc(1, sizeof(*of));
+
+	if (!of) {
+		buf_unref(b);
+		return NULL;
+	}
+	of->node = *n;
+	snprintf(of->path, sizeof(of->path), "%s", n->path);
+	of->node.path = of->path;
+	of->buf = b;
+	of->writable = writable;
+	return of;
+}
+
+/* The buf a document is opened with: the shared scratch buf of a new
+ * document, else the server's text (for reading, or for writing without
+ * O_TRUNC), else an empty one. */
+static int open_document(const struct node *n, int flags, struct open_file **ret_of)
+{
+	bool document = false;
+	struct buf *b = scratch_get(n, &document);
+	bool pending = b != NULL;
+	struct open_file *of;
+
+	if (!b) {
+		char *text = NULL;
+		size_t len = 0;
+		int r = model_read(model(), n->kind, node_ns(n), n->stem, &text, &len);
+
+		if (r < 0)
+			return r;
+		if (wants_write(flags) && (flags & O_TRUNC)) {
+			free(text);
+			text = NULL;
+			len = 0;
+		}
+		b = buf_from(text, len, 0644);
+		if (!b) {
+			free(text);
+			return -ENOMEM;
+		}
+	} else if (wants_write(flags) && (flags & O_TRUNC)) {
+		pthread_mutex_lock(&scratch_lock);
+		buf_resize(b, 0, true);
+		pthread_mutex_unlock(&scratch_lock);
+	}
+	of = open_file_new(n, b, wants_write(flags));
+	if (!of)
+		return -ENOMEM;
+	of->pending = pending && document;
+	of->dirty = of->pending || (of->writable && (flags & O_TRUNC));
+	*ret_of = of;
+	return 0;
+}
+
+static int fs_open(const char *path, struct fuse_file_info *fi)
+{
+	struct open_file *of = NULL;
+	struct node n;
+	char *text;
+	size_t len;
+	struct buf *b;
+	int r;
+
+	r = parse_path(path, &n);
+	if (r < 0)
+		return r;
+	if (wants_write(fi->flags) && cfg->read_only)
+		return -EROFS;
+	switch (n.type) {
+	case NODE_META_FILE:
+		if (wants_write(fi->flags))
+			return -EACCES;
+		r = model_meta_read(model(), n.meta, &text, &len);
+		if (r < 0)
+			return r;
+		b = buf_from(text, len, 0444);
+		if (!b) {
+			free(text);
+			return -ENOMEM;
+		}
+		of = open_file_new(&n, b, false);
+		/* the content is made at open: its size may differ from stat's */
+		fi->direct_io = 1;
+		break;
+	case NODE_DOC_FILE:
+		r = open_document(&n, fi->flags, &of);
+		if (r < 0)
+			return r;
+		break;
+	case NODE_SCRATCH:
+		b = scratch_get(&n, NULL);
+		if (!b)
+			return -ENOENT;
+		if (wants_write(fi->flags) && (fi->flags & O_TRUNC)) {
+			pthread_mutex_lock(&scratch_lock);
+			buf_resize(b, 0, true);
+			pthread_mutex_unlock(&scratch_lock);
+		}
+		of = open_file_new(&n, b, wants_write(fi->flags));
+		break;
+	default:
+		return -EISDIR;
+	}
+	if (!of)
+		return -ENOMEM;
+	fi->keep_cache = 0;
+	fi->fh = (uintptr_t)of;
+	return 0;
+}
+
+static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	struct open_file *of;
+	struct node n;
+	struct buf *b;
+	int r;
+
+	r = parse_path(path, &n);
+	if (r < 0)
+		return r;
+	if (cfg->read_only)
+		return -EROFS;
+	if (n.type != NODE_DOC_FILE && n.type != NODE_SCRATCH)
+		return n.type == NODE_META_FILE ? -EACCES : -EPERM;
+	if (n.type == NODE_DOC_FILE) {
+		r = model_stat(model(), n.kind, node_ns(&n), n.stem, NULL);
+		if (r == 0) /* an existing document: this is an overwrite */
+			return fs_open(path, fi);
+		if (r != -ENOENT)
+			return r;
+	}
+	b = buf_new(n.type == NODE_DOC_FILE ? 0644 : (mode & 07777));
+	if (!b)
+		return -ENOMEM;
+	pthread_mutex_lock(&scratch_lock);
+	r = scratch_put_locked(&n, b, n.type == NODE_DOC_FILE);
+	pthread_mutex_unlock(&scratch_lock);
+	if (r < 0) {
+		buf_unref(b);
+		return r;
+	}
+	of = open_file_new(&n, b, true);
+	if (!of) {
+		scratch_remove(&n, NULL);
+		return -ENOMEM;
+	}
+	of->pending = n.type == NODE_DOC_FILE;
+	of->dirty = of->pending;
+	fi->keep_cache = 0;
+	fi->fh = (uintptr_t)of;
+	return 0;
+}
+
+static int fs_read(const char *path, char *out, size_t size, off_t offset,
+		   struct fuse_file_info *fi)
+{
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+	size_t n = 0;
+
+	(void)path;
+	pthread_mutex_lock(&scratch_lock);
+	if (offset >= 0 && (size_t)offset < of->buf->len) {
+		n = of->buf->len - (size_t)offset;
+		if (n > size)
+			n = size;
+		memcpy(out, of->buf->data + offset, n);
+	}
+	pthread_mutex_unlock(&scratch_lock);
+	return (int)n;
+}
+
+/* Whether @of's buf is counted in the scratch total. */
+static bool scratch_accounted(const struct open_file *of)
+{
+	return of->node.type == NODE_SCRATCH || of->pending;
+}
+
+static int fs_write(const char *path, const char *data, size_t size, off_t offset,
+		    struct fuse_file_info *fi)
+{
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+	size_t end;
+	int r = 0;
+
+	(void)path;
+	if (!of->writable)
+		return -EBADF;
+	if (offset < 0 || (size_t)offset > FSOPS_MAX_SCRATCH_FILE ||
+	    size > FSOPS_MAX_SCRATCH_FILE - (size_t)offset)
+		return -EFBIG;
+	end = (size_t)offset + size;
+	pthread_mutex_lock(&scratch_lock);
+	if (end > of->buf->len)
+		r = buf_resize(of->buf, end, scratch_accounted(of));
+	if (r == 0) {
+		memcpy(of->buf->data + offset, data, size);
+		clock_gettime(CLOCK_REALTIME, &of->buf->mtime);
+		of->dirty = true;
+		of->failed = 0;
+	}
+	pthread_mutex_unlock(&scratch_lock);
+	return r < 0 ? r : (int)size;
+}
+
+static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
+{
+	struct open_file *of = fi ? (struct open_file *)(uintptr_t)fi->fh : NULL;
+	struct buf *b = NULL;
+	bool accounted = true;
+	struct node n;
+	int r;
+
+	if (cfg->read_only)
+		return -EROFS;
+	if (size < 0)
+		return -EINVAL;
+	if (of) {
+		if (!of->writable)
+			return -EBADF;
+		b = buf_ref(of->buf);
+		accounted = scratch_accounted(of);
+	} else {
+		r = parse_path(path, &n);
+		if (r < 0)
+			return r;
+		b = scratch_get(&n, NULL);
+		if (!b) {
+			/* a document on the server has no size of its own to set:
+			 * it is rewritten through an open file */
+			r = n.type == NODE_DOC_FILE ? -EPERM : -ENOENT;
+			if (r == -EPERM)
+				errlog_record("truncate", path, 0, r,
+					      "a document is replaced by writing it, not truncated in place");
+			return r;
+		}
+	}
+	pthread_mutex_lock(&scratch_lock);
+	r = buf_resize(b, (size_t)size, accounted);
+	if (r == 0 && of) {
+		of->dirty = true;
+		of->failed = 0;
+	}
+	pthread_mutex_unlock(&scratch_lock);
+	buf_unref(b);
+	return r;
+}
+
+/* Send what @of holds to the server, if it changed. A failure is kept so
+ * that every later flush (close of a dup, fsync then close) reports it too,
+ * without sending the same text again. */
+static int commit(struct open_file *of)
+{
+	char *text;
+	size_t len;
+	int r;
+
+	if (of->node.type != NODE_DOC_FILE || !of->writable)
+		return 0;
+	pthread_mutex_lock(&scratch_lock);
+	if (!of->dirty) {
+		r = of->failed;
+		pthread_mutex_unlock(&scratch_lock);
+		return r;
+	}
+	len = of->buf->len;
+	text = malloc(len + 1);
+	if (text) {
+		memcpy(text, of->buf->data ? of->buf->data : "", len);
+		text[len] = '\0';
+	}
+	of->dirty = false;
+	pthread_mutex_unlock(&scratch_lock);
+	if (!text)
+		return -ENOMEM;
+	r = model_write(model(), of->node.kind, node_ns(&of->node), of->node.stem,
+			text, len, of->path);
+	free(text);
+	/* a new document leaves the scratch area whether it was created or
+	 * refused: what is on the server is what ls shows (docs/filesystem.md) */
+	if (of->pending) {
+		scratch_remove(&of->node, of->buf);
+		of->pending = false;
+	}
+	of->failed = r;
+	return r;
+}
+
+static int fs_flush(const char *path, struct fuse_file_info *fi)
+{
+	(void)path;
+	return commit((struct open_file *)(uintptr_t)fi->fh);
+}
+
+static int fs_fsync(const char *path, int datasync, struct fuse_file_info *fi)
+{
+	(void)path;
+	(void)datasync;
+	return commit((struct open_file *)(uintptr_t)fi->fh);
+}
+
+static int fs_release(const char *path, struct fuse_file_info *fi)
+{
+	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
+
+	(void)path;
+	buf_unref(of->buf);
+	free(of);
+	return 0;
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+static int fs_unlink(const char *path)
+{
+	struct node n;
+	int r;
+
+	r = parse_path(path, &n);
+	if (r < 0)
+		return r;
+	if (cfg->read_only)
+		return -EROFS;
+	if (n.type != NODE_DOC_FILE && n.type != NODE_SCRATCH)
+		return n.type == NODE_META_FILE ? -EACCES : -EISDIR;
+	if (scratch_remove(&n, NULL))
+		return 0;
+	if (n.type == NODE_SCRATCH)
+		return -ENOENT;
+	return model_delete(model(), n.kind, node_ns(&n), n.stem, path);
+}
+
+static bool same_dir(const struct node *a, const struct node *b)
+{
+	return a->kind == b->kind && strcmp(a->ns, b->ns) == 0;
+}
+
+/* A copy of @n's text (scratch or server) as a new buf. */
+static int snapshot(const struct node *n, struct buf **ret_buf)
+{
+	struct buf *src = scratch_get(n, NULL);
+	char *text = NULL;
+	size_t len = 0;
+	mode_t mode = 0644;
+	int r;
+
+	if (src) {
+		pthread_mutex_lock(&scratch_lock);
+		len = src->len;
+		mode = src->mode;
+		text = malloc(len ? len : 1);
+		if (text)
+			memcpy(text, src->data, len);
+		pthread_mutex_unlock(&scratch_lock);
+		buf_unref(src);
+		if (!text)
+			return -ENOMEM;
+	} else {
+		if (n->type != NODE_DOC_FILE)
+			return -ENOENT;
+		r = model_read(model(), n->kind, node_ns(n), n->stem, &text, &len);
+		if (r < 0)
+			return r;
+	}
+	*ret_buf = buf_from(text, len, mode);
+	if (!*ret_buf) {
+		free(text);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int fs_rename(const char *from, const char *to, unsigned int flags)
+{
+	struct node a, b;
+	struct buf *content = NULL;
+	struct stat st;
+	int r;
+
+	if ((r = parse_path(from, &a)) < 0 || (r = parse_path(to, &b)) < 0)
+		return r;
+	if (cfg->read_only)
+		return -EROFS;
+	if (flags & RENAME_EXCHANGE)
+		return -EINVAL;
+	if ((a.type != NODE_DOC_FILE && a.type != NODE_SCRATCH) ||
+	    (b.type != NODE_DOC_FILE && b.type != NODE_SCRATCH))
+		return -EPERM;
+	if (!same_dir(&a, &b))
+		return -EXDEV;
+	if ((flags & RENAME_NOREPLACE) && stat_node(&b, &st) == 0)
+		return -EEXIST;
+	if (a.type == NODE_DOC_FILE && b.type == NODE_DOC_FILE && !scratch_has(&a)) {
+		errlog_record("rename", from, 0, -EPERM,
+			      "objects cannot be renamed: copy to the new name, then remove the old one");
+		return -EPERM;
+	}
+	r = snapshot(&a, &content);
+	if (r < 0)
+		return r;
+	if (b.type == NODE_DOC_FILE) {
+		/* a finished temporary file (sed -i, an editor) replaces the document */
+		r = model_write(model(), b.kind, node_ns(&b), b.stem,
+				content->data ? content->data : "", content->len, to);
+		if (r == 0) {
+			scratch_remove(&a, NULL);
+			scratch_remove(&b, NULL);
+		}
+	} else {
+		/* the old text moves to the scratch name; a document moved away
+		 * (an editor's backup) stays on the server: only rm deletes */
+		pthread_mutex_lock(&scratch_lock);
+		r = scratch_put_locked(&b, content, false);
+		pthread_mutex_unlock(&scratch_lock);
+		if (r == 0)
+			scratch_remove(&a, NULL);
+	}
+	buf_unref(content);
+	return r;
+}
+
+static int fs_mkdir(const char *path, mode_t mode)
+{
+	struct node n;
+	int r = parse_path(path, &n);
+
+	(void)mode;
+	if (r < 0)
+		return r == -ENOENT ? -EPERM : r;
+	return cfg->read_only ? -EROFS : n.type == NODE_NAMESPACE ? -EEXIST : -EPERM;
+}
+
+static int fs_rmdir(const char *path)
+{
+	struct node n;
+	int r = parse_path(path, &n);
+
+	if (r < 0)
+		return r;
+	if (cfg->read_only)
+		return -EROFS;
+	return n.type == NODE_DOC_FILE || n.type == NODE_SCRATCH || n.type == NODE_META_FILE ?
+		-ENOTDIR : -EPERM;
+}
+
+/* Modes, owners and times of scratch files are kept; those of documents
+ * are the server's, and only a change to what they already are succeeds. */
+static int fs_chmod(const char *path, mode_t mode, struct fuse_file_info *fi)
+{
+	struct stat st;
+	struct node n;
+	struct buf *b;
+	int r;
+
+	(void)fi;
+	if ((r = parse_path(path, &n)) < 0 || (r = stat_node(&n, &st)) < 0)
+		return r;
+	if (cfg->read_only)
+		return -EROFS;
+	b = n.type == NODE_SCRATCH ? scratch_get(&n, NULL) : NULL;
+	if (b) {
+		pthread_mutex_lock(&scratch_lock);
+		b->mode = mode & 07777;
+		pthread_mutex_unlock(&scratch_lock);
+		buf_unref(b);
+		return 0;
+	}
+	return (st.st_mode & 07777) == (mode & 07777) ? 0 : -EPERM;
+}
+
+static int fs_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_info *fi)
+{
+	struct stat st;
+	struct node n;
+	int r;
+
+	(void)fi;
+	if ((r = parse_path(path, &n)) < 0 || (r = stat_node(&n, &st)) < 0)
+		return r;
+	if (cfg->read_only)
+		return -EROFS;
+	if ((uid != (uid_t)-1 && uid != cfg->uid) || (gid != (gid_t)-1 && gid != cfg->gid))
+		return -EPERM;
+	return 0;
+}
+
+static int fs_utimens(const char *path, const struct timespec tv[2],
+		      struct fuse_file_info *fi)
+{
+	struct node n;
+	struct buf *b;
+	int r;
+
+	(void)fi;
+	if ((r = parse_path(path, &n)) < 0)
+		return r;
+	if (cfg->read_only)
+		return -EROFS;
+	b = scratch_get(&n, NULL);
+	if (!b) {
+		struct stat st;
+
+		r = stat_node(&n, &st);
+		return r < 0 ? r : -EPERM;
+	}
+	pthread_mutex_lock(&scratch_lock);
+	if (!tv || tv[1].tv_nsec == UTIME_NOW)
+		clock_gettime(CLOCK_REALTIME, &b->mtime);
+	else if (tv[1].tv_nsec != UTIME_OMIT)
+		b->mtime = tv[1];
+	pthread_mutex_unlock(&scratch_lock);
+	buf_unref(b);
+	return 0;
+}
+
+static int fs_access(const char *path, int mask)
+{
+	struct stat st;
+	struct node n;
+	int r;
+
+	if ((r = parse_path(path, &n)) < 0 || (r = stat_node(&n, &st)) < 0)
+		return r;
+	if ((mask & W_OK) && cfg->read_only)
+		return -EROFS;
+	if ((mask & W_OK) && !(st.st_mode & 0200))
+		return -EACCES;
+	return 0;
+}
+
+static int fs_statfs(const char *path, struct statvfs *sv)
+{
+	(void)path;
+	memset(sv, 0, sizeof(*sv));
+	sv->f_bsize = 4096;
+	sv->f_frsize = 4096;
+	sv->f_namemax = 253 + 5; /* an object name and ".yaml" */
+	return 0;
+}
+
+static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *fc)
+{
+	/* open(O_TRUNC) arrives as one open, not a truncate then an open */
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	fc->use_ino = 0;
+	fc->hard_remove = 1;        /* no .fuse_hidden renames of open files */
+	fc->kernel_cache = 0;
+	fc->attr_timeout = 0;       /* getattr is answered from our own cache */
+	fc->entry_timeout = cfg->cache_ttl;
+	fc->negative_timeout = cfg->cache_ttl < 1.0 ? cfg->cache_ttl : 1.0;
+	return NULL;
+}
+
+static const struct fuse_operations argofs_ops = {
+	.init = fs_init,
+	.getattr = fs_getattr,
+	.readdir = fs_readdir,
+	.open = fs_open,
+	.create = fs_create,
+	.read = fs_read,
+	.write = fs_write,
+	.truncate = fs_truncate,
+	.flush = fs_flush,
+	.fsync = fs_fsync,
+	.release = fs_release,
+	.unlink = fs_unlink,
+	.rename = fs_rename,
+	.mkdir = fs_mkdir,
+	.rmdir = fs_rmdir,
+	.chmod = fs_chmod,
+	.chown = fs_chown,
+	.utimens = fs_utimens,
+	.access = fs_access,
+	.statfs = fs_statfs,
+};
+
+int fsops_main(int argc, char **argv, const struct fsops_config *config)
+{
+	cfg = config;
+	return fuse_main(argc, argv, &argofs_ops, NULL);
+}

@@ -1,0 +1,188 @@
+"""Bearer-token authentication, namespace rights and userinfo.
+
+Token specs (command line, tokens file, control endpoint) have the form
+    TOKEN            all namespaces and cluster-scoped resources
+    TOKEN=*          the same
+    TOKEN=ns1,ns2    only these namespaces (no cluster-scoped resources, no all-namespace lists)
+TOKEN is what the client sends after "Bearer ".  A spec starting with "Basic " is compared with
+the whole Authorization value instead.
+
+Authentication is disabled (the real server's `--auth-mode server`) only when no --token and no
+--tokens-file were given and the control endpoint never set tokens.
+
+The tokens file is re-read whenever its mtime (or size) changes; the control endpoint replaces
+the command-line set.  The active set is the union of both.
+"""
+
+import base64
+import json
+import os
+import re
+import threading
+import urllib.parse
+
+from . import errors
+
+_NS_LIST = re.compile(r"^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?(,[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$")
+DEFAULT_USER = "system:serviceaccount:argo:argo-emulator"
+
+
+class TokenSpec:
+    def __init__(self, token, namespaces):
+        self.token = token            # str
+        self.namespaces = namespaces  # None = everything, else frozenset of namespaces
+
+    @classmethod
+    def parse(cls, spec):
+        spec = spec.strip()
+        if not spec:
+            raise ValueError("empty token spec")
+        token, sep, scope = spec.rpartition("=")
+        if sep and token and _NS_LIST.match(scope):
+            return cls(token, None if scope == "*" else frozenset(scope.split(",")))
+        return cls(spec, None)
+
+
+def decode_jwt_claims(token):
+    """The unverified payload of a JWT as a dict, or None when `token` is not a JWT."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
+    except (ValueError, UnicodeError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+class Principal:
+    """Who is calling: the matched token spec (None when auth is disabled) and JWT claims."""
+
+    def __init__(self, spec, claims):
+        self.spec = spec
+        self.claims = claims
+
+    @property
+    def user(self):
+        if self.claims and isinstance(self.claims.get("sub"), str) and self.claims["sub"]:
+            return self.claims["sub"]
+        return DEFAULT_USER
+
+    def allowed(self, namespace):
+        """namespace "" means cluster scope / all namespaces."""
+        if self.spec is None or self.spec.namespaces is None:
+            return True
+        return namespace != "" and namespace in self.spec.namespaces
+
+    def check(self, verb, resource, namespace, name=None, group=errors.GROUP):
+        """Raise a Kubernetes-style 403 (code 7) unless the principal may use `namespace`."""
+        if self.allowed(namespace):
+            return
+        qualified = "%s.%s" % (resource, group) if group else resource
+        subject = '%s "%s"' % (qualified, name) if name else qualified
+        where = 'in the namespace "%s"' % namespace if namespace else "at the cluster scope"
+        raise errors.ApiError(
+            errors.PERMISSION_DENIED,
+            '%s is forbidden: User "%s" cannot %s resource "%s" in API group "%s" %s'
+            % (subject, self.user, verb, resource, group, where))
+
+    def userinfo(self):
+        """GetUserInfoResponse: built from the unverified JWT payload; empty fields omitted."""
+        claims = self.claims or {}
+        out = {}
+        for key, claim in (("issuer", "iss"), ("subject", "sub"), ("email", "email"),
+                           ("name", "name")):
+            if isinstance(claims.get(claim), str) and claims[claim]:
+                out[key] = claims[claim]
+        groups = claims.get("groups")
+        if isinstance(groups, list) and groups:
+            out["groups"] = [str(g) for g in groups]
+        if claims.get("email_verified") is True:
+            out["emailVerified"] = True
+        sub = out.get("subject", "")
+        if sub.startswith("system:serviceaccount:"):
+            rest = sub[len("system:serviceaccount:"):].split(":", 1)
+            if len(rest) == 2:
+                out["serviceAccountNamespace"], out["serviceAccountName"] = rest
+        return out
+
+
+class Auth:
+    def __init__(self, specs=(), tokens_file=None):
+        self._lock = threading.Lock()
+        self._specs = [TokenSpec.parse(s) for s in specs]
+        self._file = tokens_file
+        self._file_stamp = None
+        self._file_specs = []
+        self._enabled = bool(self._specs) or bool(tokens_file)
+        self._reload_file()
+
+    @property
+    def enabled(self):
+        return self._enabled
+
+    def replace(self, specs):
+        """Control endpoint: replace the command-line token set and enable auth."""
+        parsed = [TokenSpec.parse(s) for s in specs]
+        with self._lock:
+            self._specs = parsed
+            self._enabled = True
+
+    def _reload_file(self):
+        if not self._file:
+            return
+        try:
+            st = os.stat(self._file)
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+            if stamp == self._file_stamp:
+                return
+            with open(self._file, encoding="utf-8") as fh:
+                lines = fh.read().splitlines()
+        except OSError:
+            stamp, lines = None, []
+        specs = []
+        for line in lines:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                specs.append(TokenSpec.parse(line))
+        self._file_stamp = stamp
+        self._file_specs = specs
+
+    def snapshot(self):
+        with self._lock:
+            self._reload_file()
+            return {"enabled": self._enabled,
+                    "tokens": [s.token for s in self._specs + self._file_specs]}
+
+    def authenticate(self, headers):
+        """The Principal for a request, or ApiError 16.  `headers` is an http.client message."""
+        value = headers.get("Authorization")
+        if value is None:
+            value = _cookie(headers.get("Cookie"), "authorization")
+        with self._lock:
+            self._reload_file()
+            if not self._enabled:
+                claims = None
+                if value and value.startswith("Bearer "):
+                    claims = decode_jwt_claims(value[len("Bearer "):])
+                return Principal(None, claims)
+            specs = self._specs + self._file_specs
+        if value:
+            for spec in specs:
+                if spec.token.startswith("Basic "):
+                    if value == spec.token:
+                        return Principal(spec, None)
+                elif value.startswith("Bearer ") and value[len("Bearer "):] == spec.token:
+                    return Principal(spec, decode_jwt_claims(spec.token))
+        raise errors.ApiError(errors.UNAUTHENTICATED, errors.TOKEN_NOT_VALID)
+
+
+def _cookie(header, name):
+    if not header:
+        return None
+    for part in header.split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == name:
+            return urllib.parse.unquote(value)
+    return None

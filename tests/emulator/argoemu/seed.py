@@ -1,0 +1,72 @@
+"""Seed data: every *.yaml / *.yml / *.json file under a directory (recursively) is loaded.
+
+Each document is a Kubernetes object of kind Workflow, WorkflowTemplate,
+ClusterWorkflowTemplate, CronWorkflow or WorkflowEventBinding.  Its namespace is
+metadata.namespace, else the name of the first directory level below the seed root the file is
+in, else "argo".  Templates, cron workflows and bindings load first, then workflows.
+
+Workflows run through the simulated controller at load time, to completion (so they carry
+real-looking nodes and pod logs), unless annotated `emulator.argofs/run: live`, in which case
+they start like a freshly created workflow.  The annotation is removed on load.
+
+Needs PyYAML (Debian package python3-yaml); it is imported only when a seed is loaded.
+"""
+
+import os
+
+ORDER = ("ClusterWorkflowTemplate", "WorkflowTemplate", "CronWorkflow", "WorkflowEventBinding",
+         "Workflow")
+RESOURCE_OF = {"Workflow": "workflows", "WorkflowTemplate": "workflowtemplates",
+               "ClusterWorkflowTemplate": "clusterworkflowtemplates",
+               "CronWorkflow": "cronworkflows", "WorkflowEventBinding": "workfloweventbindings"}
+LIVE_ANNOTATION = "emulator.argofs/run"
+
+
+class SeedError(Exception):
+    pass
+
+
+def _documents(path):
+    import yaml  # python3-yaml
+    with open(path, encoding="utf-8") as fh:
+        try:
+            return [d for d in yaml.safe_load_all(fh) if d is not None]
+        except yaml.YAMLError as exc:
+            raise SeedError("%s: %s" % (path, exc)) from None
+
+
+def load(emu, root):
+    """Load the seed directory `root` into the emulator.  Returns the number of objects."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        rel = os.path.relpath(dirpath, root)
+        default_ns = rel.split(os.sep)[0] if rel != "." else "argo"
+        for filename in sorted(filenames):
+            if not filename.endswith((".yaml", ".yml", ".json")):
+                continue
+            path = os.path.join(dirpath, filename)
+            for doc in _documents(path):
+                if not isinstance(doc, dict) or doc.get("kind") not in RESOURCE_OF:
+                    raise SeedError("%s: unsupported document kind %r"
+                                    % (path, doc.get("kind") if isinstance(doc, dict) else doc))
+                ns = (doc.get("metadata") or {}).get("namespace") or default_ns
+                found.append((ORDER.index(doc["kind"]), path, ns, doc))
+    found.sort(key=lambda item: item[0])
+    for _, path, ns, doc in found:
+        resource = RESOURCE_OF[doc["kind"]]
+        doc.pop("status", None)
+        meta = doc.setdefault("metadata", {})
+        live = (meta.get("annotations") or {}).pop(LIVE_ANNOTATION, None) == "live"
+        if meta.get("annotations") == {}:
+            del meta["annotations"]
+        try:
+            created = emu.store.create(resource, ns, doc)
+        except Exception as exc:
+            raise SeedError("%s: %s" % (path, getattr(exc, "message", exc))) from None
+        if resource == "workflows":
+            name = created["metadata"]["name"]
+            emu.controller.observe(ns, name)
+            if not live:
+                emu.controller.run_to_completion(ns, name)
+    return len(found)
