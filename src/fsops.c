@@ -84,7 +84,8 @@ struct open_file {
 	char path[600];
 	struct buf *buf;
 	bool writable;
-	bool dirty;                     /* written since the last commit */
+	bool dirty;                     /* changed since the last commit */
+	bool written;                   /* write() or ftruncate() seen since open */
 	bool pending;                   /* a new document registered in scratch */
 	int failed;                     /* errno of the last failed commit, until rewritten */
 };
@@ -778,7 +779,7 @@ static int fs_write(const char *path, const char *data, size_t size, off_t offse
 	if (r == 0) {
 		memcpy(of->buf->data + offset, data, size);
 		clock_gettime(CLOCK_REALTIME, &of->buf->mtime);
-		of->dirty = true;
+		of->dirty = of->written = true;
 		of->failed = 0;
 	}
 	pthread_mutex_unlock(&scratch_lock);
@@ -820,7 +821,7 @@ static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	pthread_mutex_lock(&scratch_lock);
 	r = buf_resize(b, (size_t)size, accounted);
 	if (r == 0 && of) {
-		of->dirty = true;
+		of->dirty = of->written = true;
 		of->failed = 0;
 	}
 	pthread_mutex_unlock(&scratch_lock);
@@ -830,7 +831,9 @@ static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 
 /* Send what @of holds to the server, if it changed. A failure is kept so
  * that every later flush (close of a dup, fsync then close) reports it too,
- * without sending the same text again. */
+ * without sending the same text again. Nothing is sent before the first
+ * write: a shell's `> file` closes its first descriptor (after dup2) before
+ * anything is written, and an empty document would only be refused. */
 static int commit(struct open_file *of)
 {
 	char *text;
@@ -840,7 +843,7 @@ static int commit(struct open_file *of)
 	if (of->node.type != NODE_DOC_FILE || !of->writable)
 		return 0;
 	pthread_mutex_lock(&scratch_lock);
-	if (!of->dirty) {
+	if (!of->dirty || !of->written) {
 		r = of->failed;
 		pthread_mutex_unlock(&scratch_lock);
 		return r;
@@ -886,6 +889,14 @@ static int fs_release(const char *path, struct fuse_file_info *fi)
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 
 	(void)path;
+	if (of->node.type == NODE_DOC_FILE && of->dirty && !of->written) {
+		/* created or truncated, never written: there is nothing to send */
+		errlog_record("write", of->path, 0, -EINVAL, of->pending ?
+			      "nothing was written: no object was created" :
+			      "nothing was written: the document is unchanged");
+		if (of->pending)
+			scratch_remove(&of->node, of->buf);
+	}
 	buf_unref(of->buf);
 	free(of);
 	return 0;

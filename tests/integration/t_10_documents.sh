@@ -205,3 +205,20 @@ test_find_and_grep_walk_the_tree() {
 	out=$(grep -rl needle-in-haystack "$MNT/argo") || fail "grep -r found nothing"
 	assert_eq "$MNT/$WT/findme.yaml" "$out"
 }
+
+test_shell_redirection_creates_and_updates() {
+	setup
+	make_template redirected first
+	cat redirected.yaml >"$MNT/$WT/redirected.yaml" || fail "cat > failed"
+	assert_eq first "$(json_get "$(api GET "$WT_API/redirected")" spec.arguments.parameters.0.value)"
+	make_template redirected second
+	cat redirected.yaml >"$MNT/$WT/redirected.yaml" || fail "cat > over it failed"
+	assert_eq second "$(json_get "$(api GET "$WT_API/redirected")" spec.arguments.parameters.0.value)"
+	assert_eq "" "$(cat "$MNT/.argofs/errors")" "errors after redirections"
+	# truncating without writing changes nothing, and says so
+	journal_reset
+	: >"$MNT/$WT/redirected.yaml"
+	assert_eq 0 "$(journal count PUT "$WT_API/redirected")" "PUTs"
+	assert_contains "$(cat "$MNT/.argofs/errors")" "nothing was written"
+	assert_contains "$(cat "$MNT/$WT/redirected.yaml")" "value: second"
+}
