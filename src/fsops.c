@@ -14,11 +14,8 @@
  * it is committed at flush, so that stat and ls see it meanwhile.
  * scratch_lock guards the scratch table and every buf's content.
  */
-#define FUSE_USE_VERSION 35
-
 #include <errno.h>
 #include <fcntl.h>
-#include <fuse.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -1168,8 +1165,8 @@ static const struct fuse_operations argofs_ops = {
 	.statfs = fs_statfs,
 };
 
-int fsops_main(int argc, char **argv, const struct fsops_config *config)
+const struct fuse_operations *fsops_operations(const struct fsops_config *config)
 {
 	cfg = config;
-	return fuse_main(argc, argv, &argofs_ops, NULL);
+	return &argofs_ops;
 }

@@ -134,13 +134,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "argofs: %s\n", strerror(-r));
 		goto out_curl;
 	}
-	status = fsops_main(args.argc, args.argv, &(struct fsops_config){
+	status = fuse_main(args.argc, args.argv, fsops_operations(&(struct fsops_config){
 			.model = model,
 			.read_only = cfg.read_only,
 			.cache_ttl = cfg.cache_ttl,
 			.uid = getuid(),
 			.gid = getgid(),
-		});
+		}), NULL);
 out_curl:
 	model_free(model);
 	http_client_free(http);

@@ -15,6 +15,9 @@
 #ifndef ARGOFS_FSOPS_H
 #define ARGOFS_FSOPS_H
 
+#define FUSE_USE_VERSION 35
+
+#include <fuse.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -32,9 +35,8 @@ struct fsops_config {
 	gid_t gid;
 };
 
-/* Mount and serve until unmounted or signalled, as fuse_main() does: @argc
- * and @argv hold the program name, mountpoint and FUSE options. @cfg must
- * outlive the call. Returns fuse_main()'s exit status. */
-int fsops_main(int argc, char **argv, const struct fsops_config *cfg);
+/* The operations table, serving @cfg, which must outlive the mount. One
+ * mount per process. */
+const struct fuse_operations *fsops_operations(const struct fsops_config *cfg);
 
 #endif
