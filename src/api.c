@@ -64,12 +64,18 @@ bool argo_valid_name(const char *name)
 	return true;
 }
 
+/* Keep @message (truncated to fit) as the reason of a failure. */
 static void set_error(struct argo_error *err, long status, const char *message)
 {
+	size_t len = message ? strlen(message) : 0;
+
 	if (!err)
 		return;
 	err->status = status;
-	snprintf(err->message, sizeof(err->message), "%s", message ? message : "");
+	if (len >= sizeof(err->message))
+		len = sizeof(err->message) - 1;
+	memcpy(err->message, message ? message : "", len);
+	err->message[len] = '\0';
 }
 
 /* The server's message from an error body: {"code","message"} as the gateway
@@ -328,4 +334,146 @@ int argo_get_json(struct http_client *http, const char *path, json_t **ret_reply
 		  struct argo_error *err)
 {
 	return argo_call(http, "GET", path, NULL, ERRMAP_OP_READ, ret_reply, err);
+}
+
+int argo_submit(struct http_client *http, const char *ns, const char *resource_kind,
+		const char *resource_name, json_t *submit_options, json_t **ret_obj,
+		struct argo_error *err)
+{
+	char path[512];
+	json_t *body;
+	int r;
+
+	if (!argo_valid_name(ns) || !argo_valid_name(resource_name))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/api/v1/workflows/%s/submit", ns);
+	body = json_pack("{s:s, s:s, s:s}", "namespace", ns, "resourceKind", resource_kind,
+			 "resourceName", resource_name);
+	if (!body)
+		return -ENOMEM;
+	if (submit_options && json_object_set(body, "submitOptions", submit_options) < 0) {
+		json_decref(body);
+		return -ENOMEM;
+	}
+	r = argo_call(http, "POST", path, body, ERRMAP_OP_CREATE, ret_obj, err);
+	json_decref(body);
+	return r;
+}
+
+int argo_workflow_action(struct http_client *http, const char *ns, const char *name,
+			 const char *verb, json_t *body, json_t **ret_obj,
+			 struct argo_error *err)
+{
+	char path[600];
+	json_t *empty = NULL;
+	int r;
+
+	if (!argo_valid_name(ns) || !argo_valid_name(name))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/api/v1/workflows/%s/%s/%s", ns, name, verb);
+	if (!body && !(body = empty = json_object()))
+		return -ENOMEM;
+	r = argo_call(http, "PUT", path, body, ERRMAP_OP_ACTION, ret_obj, err);
+	json_decref(empty);
+	return r;
+}
+
+/* The log stream arrives in pieces; lines are cut here. */
+struct log_stream {
+	char *line;
+	size_t len, cap;
+	argo_log_cb on_line;
+	void *userdata;
+	struct argo_error *err;
+	int result;
+};
+
+#define LOG_LINE_MAX (1024 * 1024)
+
+/* One line of the stream: {"result":{"content","podName"}} or an error
+ * envelope {"error":{...,"message"}}. Returns non-zero to stop. */
+static int log_line(struct log_stream *ls)
+{
+	json_t *doc = json_loadb(ls->line, ls->len, 0, NULL);
+	json_t *result = json_object_get(doc, "result");
+	json_t *error = json_object_get(doc, "error");
+	int stop = 0;
+
+	if (json_is_object(result)) {
+		const char *pod = json_string_value(json_object_get(result, "podName"));
+		const char *content = json_string_value(json_object_get(result, "content"));
+
+		if (content)
+			stop = ls->on_line(pod ? pod : "", content, ls->userdata);
+	} else if (json_is_object(error)) {
+		set_error(ls->err, 200, json_string_value(json_object_get(error, "message")));
+		ls->result = -EIO;
+		stop = 1;
+	}
+	json_decref(doc);
+	return stop;
+}
+
+static int log_data(const char *data, size_t len, void *userdata)
+{
+	struct log_stream *ls = userdata;
+
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\n') {
+			int stop = ls->len ? log_line(ls) : 0;
+
+			ls->len = 0;
+			if (stop)
+				return 1;
+			continue;
+		}
+		if (ls->len + 1 >= ls->cap) {
+			size_t cap = ls->cap ? ls->cap * 2 : 4096;
+			char *line;
+
+			if (cap > LOG_LINE_MAX) { /* a line this long is not a log entry */
+				ls->len = 0;
+				continue;
+			}
+			line = realloc(ls->line, cap);
+			if (!line) {
+				ls->result = -ENOMEM;
+				return 1;
+			}
+			ls->line = line;
+			ls->cap = cap;
+		}
+		ls->line[ls->len++] = data[i];
+	}
+	return 0;
+}
+
+int argo_workflow_logs(struct http_client *http, const char *ns, const char *name,
+		       bool follow, argo_log_cb on_line, void *userdata,
+		       struct argo_error *err)
+{
+	struct log_stream ls = { .on_line = on_line, .userdata = userdata, .err = err };
+	struct http_response resp;
+	char path[600], *detail = NULL;
+	int r;
+
+	if (!argo_valid_name(ns) || !argo_valid_name(name))
+		return -EINVAL;
+	/* without a container, a real server sends nothing (issue #13384) */
+	snprintf(path, sizeof(path), "/api/v1/workflows/%s/%s/log?logOptions.container=main%s",
+		 ns, name, follow ? "&logOptions.follow=true" : "");
+	r = http_stream(http, path, log_data, &ls, &resp, &detail);
+	if (r < 0) {
+		set_error(err, 0, detail ? detail : path);
+		free(detail);
+	} else if ((r = errmap_http_status(resp.status, ERRMAP_OP_READ)) < 0) {
+		error_from_reply(err, &resp);
+	} else {
+		if (ls.len && !ls.result) /* a last line without newline */
+			log_line(&ls);
+		r = ls.result;
+	}
+	http_response_release(&resp);
+	free(ls.line);
+	return r;
 }

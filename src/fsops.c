@@ -30,6 +30,7 @@
 #include "argofs/log.h"
 #include "argofs/model.h"
 #include "argofs/options.h"
+#include "argofs/runs.h"
 
 #define META_DIR ".argofs"
 #define CLUSTER_DIR "cluster-workflow-templates"
@@ -40,8 +41,14 @@ enum node_type {
 	NODE_META_FILE,     /* /.argofs/FILE */
 	NODE_NAMESPACE,     /* /NS */
 	NODE_DOC_DIR,       /* /NS/workflow-templates, /cluster-workflow-templates */
-	NODE_DOC_FILE,      /* DOCDIR/NAME.yaml */
+	NODE_DOC_FILE,      /* DOCDIR/NAME.yaml, and a new workflow: /NS/workflows/NAME.yaml */
 	NODE_SCRATCH,       /* DOCDIR/anything-else */
+	NODE_WF_DIR,        /* /NS/workflows */
+	NODE_WF_RUN,        /* /NS/workflows/NAME */
+	NODE_WF_FILE,       /* /NS/workflows/NAME/FILE */
+	NODE_WF_LATEST,     /* /NS/workflows/@latest */
+	NODE_SUBMIT_DIR,    /* /NS/submit, /NS/submit-cluster, /NS/submit-cron */
+	NODE_SUBMIT_FILE,   /* SUBMITDIR/TEMPLATE */
 };
 
 struct node {
@@ -49,16 +56,30 @@ struct node {
 	enum argo_kind kind;            /* document directories and files */
 	char ns[64];                    /* "" for cluster-scoped */
 	char name[256];                 /* file name in its directory */
-	char stem[254];                 /* object name of a document */
+	char stem[254];                 /* object name of a document or a template to submit */
+	char run[254];                  /* workflow name */
+	enum run_file file;
 	enum model_meta meta;
 	const char *path;               /* the whole path, borrowed */
 };
 
-/* The document directories of a namespace, in the order ls shows them. */
-static const enum argo_kind namespace_dirs[] = {
-	ARGO_CRON_WORKFLOW,
-	ARGO_WORKFLOW_TEMPLATE,
+#define LATEST "@latest"
+
+/* The directories of a namespace, in the order ls shows them. The kind of a
+ * submit directory is the kind of what it submits. */
+static const struct {
+	const char *name;
+	enum node_type type;
+	enum argo_kind kind;
+} namespace_dirs[] = {
+	{ "cron-workflows", NODE_DOC_DIR, ARGO_CRON_WORKFLOW },
+	{ "submit", NODE_SUBMIT_DIR, ARGO_WORKFLOW_TEMPLATE },
+	{ "submit-cluster", NODE_SUBMIT_DIR, ARGO_CLUSTER_WORKFLOW_TEMPLATE },
+	{ "submit-cron", NODE_SUBMIT_DIR, ARGO_CRON_WORKFLOW },
+	{ "workflow-templates", NODE_DOC_DIR, ARGO_WORKFLOW_TEMPLATE },
+	{ "workflows", NODE_WF_DIR, ARGO_WORKFLOW },
 };
+#define N_NAMESPACE_DIRS (sizeof(namespace_dirs) / sizeof(namespace_dirs[0]))
 
 struct buf {
 	atomic_uint refs;
@@ -97,23 +118,12 @@ static struct model *model(void)
 	return cfg->model;
 }
 
-/* ---- paths ------------------------------------------------------------- */
-
-static bool kind_by_route(const char *route, bool cluster, enum argo_kind *ret_kind)
+static struct runs *runs(void)
 {
-	if (cluster) {
-		if (strcmp(route, CLUSTER_DIR) != 0)
-			return false;
-		*ret_kind = ARGO_CLUSTER_WORKFLOW_TEMPLATE;
-		return true;
-	}
-	for (size_t i = 0; i < sizeof(namespace_dirs) / sizeof(namespace_dirs[0]); i++)
-		if (strcmp(route, argo_kind_info(namespace_dirs[i])->route) == 0) {
-			*ret_kind = namespace_dirs[i];
-			return true;
-		}
-	return false;
+	return cfg->runs;
 }
+
+/* ---- paths ------------------------------------------------------------- */
 
 static int copy_component(char *dst, size_t size, const char *src, size_t len)
 {
@@ -190,7 +200,8 @@ static int parse_path(const char *path, struct node *n)
 		n->meta = (enum model_meta)r;
 		return 0;
 	}
-	if (kind_by_route(first, true, &n->kind)) {
+	if (strcmp(first, CLUSTER_DIR) == 0) {
+		n->kind = ARGO_CLUSTER_WORKFLOW_TEMPLATE;
 		if (count == 1) {
 			n->type = NODE_DOC_DIR;
 			return 0;
@@ -206,22 +217,51 @@ static int parse_path(const char *path, struct node *n)
 		n->type = NODE_NAMESPACE;
 		return 0;
 	}
-	{
-		char route[64];
-
-		if (copy_component(route, sizeof(route), parts[1], lens[1]) < 0 ||
-		    !kind_by_route(route, false, &n->kind))
-			return -ENOENT;
-	}
-	if (count == 2) {
-		n->type = NODE_DOC_DIR;
-		return 0;
-	}
-	if (count > 3)
+	for (size_t i = 0; i < N_NAMESPACE_DIRS; i++)
+		if (strlen(namespace_dirs[i].name) == lens[1] &&
+		    strncmp(parts[1], namespace_dirs[i].name, lens[1]) == 0) {
+			n->type = namespace_dirs[i].type;
+			n->kind = namespace_dirs[i].kind;
+			break;
+		}
+	if (n->type != NODE_DOC_DIR && n->type != NODE_WF_DIR && n->type != NODE_SUBMIT_DIR)
 		return -ENOENT;
+	if (count == 2)
+		return 0;
 	if (lens[2] > 255)
 		return -ENAMETOOLONG;
-	return parse_doc_child(n, strndupa(parts[2], lens[2]));
+	switch (n->type) {
+	case NODE_DOC_DIR:
+		return count == 3 ? parse_doc_child(n, strndupa(parts[2], lens[2])) : -ENOENT;
+	case NODE_SUBMIT_DIR:
+		if (count > 3 || (r = copy_component(n->stem, sizeof(n->stem), parts[2], lens[2])) < 0 ||
+		    !argo_valid_name(n->stem))
+			return -ENOENT;
+		n->type = NODE_SUBMIT_FILE;
+		return 0;
+	default:
+		break;
+	}
+	/* workflows: @latest, a new workflow file, a run, or a run's file */
+	r = parse_doc_child(n, strndupa(parts[2], lens[2]));
+	if (r < 0 || n->type == NODE_DOC_FILE)
+		return count == 3 ? r : -ENOENT;
+	if (strcmp(n->name, LATEST) == 0) {
+		n->type = NODE_WF_LATEST;
+		return count == 3 ? 0 : -ENOENT;
+	}
+	if (!argo_valid_name(n->name))
+		return count == 3 ? 0 : -ENOENT; /* a scratch file */
+	strcpy(n->run, n->name);
+	n->type = NODE_WF_RUN;
+	if (count == 3)
+		return 0;
+	if (copy_component(n->name, sizeof(n->name), parts[3], lens[3]) < 0 ||
+	    (r = runs_file_lookup(n->name)) < 0)
+		return -ENOENT;
+	n->type = NODE_WF_FILE;
+	n->file = (enum run_file)r;
+	return 0;
 }
 
 static const char *node_ns(const struct node *n)
@@ -401,6 +441,65 @@ static bool scratch_remove(const struct node *n, const struct buf *b)
 	return removed;
 }
 
+/* ---- removed files of a workflow ----------------------------------------- */
+
+/* `rm -r NS/workflows/NAME` removes the files before the directory; the
+ * files of a workflow cannot be removed on their own, so removing one hides
+ * it for a while and rmdir deletes the workflow (docs/filesystem.md). */
+#define HIDDEN_SECONDS 10
+
+struct hidden_file {
+	char key[600];
+	time_t until;
+	struct hidden_file *next;
+};
+
+static struct hidden_file *hidden; /* guarded by scratch_lock */
+
+static void hidden_key(const struct node *n, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s/%s", n->ns, n->run, runs_file_name(n->file));
+}
+
+static void hidden_add(const struct node *n)
+{
+	struct hidden_file *h = calloc(1, sizeof(*h));
+	time_t t = time(NULL);
+
+	if (!h)
+		return;
+	hidden_key(n, h->key, sizeof(h->key));
+	h->until = t + HIDDEN_SECONDS;
+	pthread_mutex_lock(&scratch_lock);
+	for (struct hidden_file **hp = &hidden; *hp;) { /* drop expired ones */
+		struct hidden_file *old = *hp;
+
+		if (old->until < t) {
+			*hp = old->next;
+			free(old);
+		} else {
+			hp = &old->next;
+		}
+	}
+	h->next = hidden;
+	hidden = h;
+	pthread_mutex_unlock(&scratch_lock);
+}
+
+static bool hidden_has(const struct node *n)
+{
+	char key[600];
+	bool found = false;
+	time_t t = time(NULL);
+
+	hidden_key(n, key, sizeof(key));
+	pthread_mutex_lock(&scratch_lock);
+	for (struct hidden_file *h = hidden; h && !found; h = h->next)
+		found = h->until >= t && strcmp(h->key, key) == 0;
+	pthread_mutex_unlock(&scratch_lock);
+	return found;
+}
+
 /* ---- attributes -------------------------------------------------------- */
 
 static void fill_dir(struct stat *st)
@@ -418,9 +517,32 @@ static void fill_file(struct stat *st, mode_t mode, size_t size, struct timespec
 	st->st_mtim = st->st_ctim = st->st_atim = mtime;
 }
 
+/* A workflow's file: its text's size (the log's so far), read-only but ctl,
+ * which is write-only. The times are the workflow's creation time. */
+static int stat_run_file(const struct node *n, const struct run_entry *e, struct stat *st)
+{
+	char *text;
+	size_t len;
+	int r;
+
+	if (hidden_has(n))
+		return -ENOENT;
+	/* the log's size so far; its first use fetches it */
+	if (n->file != RUN_FILE_LOG || runs_log_size(runs(), n->ns, n->run, &len, NULL) < 0) {
+		r = runs_read(runs(), n->ns, n->run, n->file, &text, &len);
+		if (r < 0)
+			return r;
+		free(text);
+	}
+	fill_file(st, n->file == RUN_FILE_CTL ? 0600 : 0444, len, e->created);
+	return 0;
+}
+
 static int stat_node(const struct node *n, struct stat *st)
 {
 	struct model_entry e;
+	struct run_entry re;
+	char name[300];
 	struct buf *b;
 	char *text;
 	size_t len;
@@ -434,7 +556,35 @@ static int stat_node(const struct node *n, struct stat *st)
 	case NODE_META_DIR:
 	case NODE_NAMESPACE:
 	case NODE_DOC_DIR:
+	case NODE_WF_DIR:
+	case NODE_SUBMIT_DIR:
 		fill_dir(st);
+		return 0;
+	case NODE_WF_RUN:
+	case NODE_WF_FILE:
+		r = runs_stat(runs(), n->ns, n->run, &re);
+		if (r < 0)
+			return r;
+		if (n->type == NODE_WF_FILE)
+			return stat_run_file(n, &re, st);
+		fill_dir(st);
+		st->st_mtim = st->st_ctim = st->st_atim = re.created;
+		return 0;
+	case NODE_WF_LATEST:
+		r = runs_latest(runs(), n->ns, name, sizeof(name));
+		if (r < 0)
+			return r;
+		st->st_mode = S_IFLNK | 0777;
+		st->st_nlink = 1;
+		st->st_size = (off_t)strlen(name);
+		return 0;
+	case NODE_SUBMIT_FILE:
+		r = model_stat(model(), n->kind, n->kind == ARGO_CLUSTER_WORKFLOW_TEMPLATE ?
+			       NULL : n->ns, n->stem, &e);
+		if (r < 0)
+			return r;
+		runs_last_submitted(runs(), n->ns, n->kind, n->stem, name, sizeof(name));
+		fill_file(st, 0644, name[0] ? strlen(name) + 1 : 0, e.mtime);
 		return 0;
 	case NODE_META_FILE:
 		r = model_meta_read(model(), n->meta, &text, &len);
@@ -453,8 +603,8 @@ static int stat_node(const struct node *n, struct stat *st)
 			buf_unref(b);
 			return 0;
 		}
-		if (n->type == NODE_SCRATCH)
-			return -ENOENT;
+		if (n->type == NODE_SCRATCH || n->kind == ARGO_WORKFLOW)
+			return -ENOENT; /* a new workflow is only a file until it is created */
 		r = model_stat(model(), n->kind, node_ns(n), n->stem, &e);
 		if (r < 0)
 			return r;
@@ -491,11 +641,34 @@ static int add_entry(void *dbuf, fuse_fill_dir_t filler, const char *name,
 	return filler(dbuf, name, st, 0, st ? FUSE_FILL_DIR_PLUS : 0) ? -ENOMEM : 0;
 }
 
+/* The scratch files of @n's directory (and new documents not yet sent),
+ * but for names the directory already listed. */
+static int readdir_scratch(const struct node *n, void *dbuf, fuse_fill_dir_t filler,
+			   const struct model_entry *listed, size_t count)
+{
+	char key[400];
+	int r = 0;
+
+	dir_key(n, key, sizeof(key));
+	pthread_mutex_lock(&scratch_lock);
+	for (struct scratch_file *s = scratch; s && r == 0; s = s->next) {
+		bool seen = false;
+
+		if (strcmp(s->dir, key) != 0)
+			continue;
+		for (size_t i = 0; i < count && !seen; i++)
+			seen = strcmp(listed[i].name, s->name) == 0;
+		if (!seen)
+			r = add_entry(dbuf, filler, s->name, NULL);
+	}
+	pthread_mutex_unlock(&scratch_lock);
+	return r;
+}
+
 static int readdir_docs(const struct node *n, void *dbuf, fuse_fill_dir_t filler)
 {
 	struct model_entry *entries = NULL;
 	size_t count = 0;
-	char key[400];
 	int r;
 
 	r = model_list(model(), n->kind, node_ns(n), &entries, &count);
@@ -507,21 +680,64 @@ static int readdir_docs(const struct node *n, void *dbuf, fuse_fill_dir_t filler
 		fill_file(&st, 0644, entries[i].size, entries[i].mtime);
 		r = add_entry(dbuf, filler, entries[i].name, &st);
 	}
-	/* scratch files, and new documents not yet committed */
-	dir_key(n, key, sizeof(key));
-	pthread_mutex_lock(&scratch_lock);
-	for (struct scratch_file *s = scratch; s && r == 0; s = s->next) {
-		bool listed = false;
-
-		if (strcmp(s->dir, key) != 0)
-			continue;
-		for (size_t i = 0; i < count && !listed; i++)
-			listed = strcmp(entries[i].name, s->name) == 0;
-		if (!listed)
-			r = add_entry(dbuf, filler, s->name, NULL);
-	}
-	pthread_mutex_unlock(&scratch_lock);
+	if (r == 0)
+		r = readdir_scratch(n, dbuf, filler, entries, count);
 	free(entries);
+	return r;
+}
+
+/* The templates a submit directory can submit, by name. */
+static int readdir_submit(const struct node *n, void *dbuf, fuse_fill_dir_t filler)
+{
+	struct model_entry *entries = NULL;
+	size_t count = 0;
+	int r;
+
+	r = model_list(model(), n->kind, n->kind == ARGO_CLUSTER_WORKFLOW_TEMPLATE ? NULL : n->ns,
+		       &entries, &count);
+	for (size_t i = 0; r == 0 && i < count; i++) {
+		char stem[254];
+
+		if (model_document_stem(entries[i].name, stem, sizeof(stem)))
+			r = add_entry(dbuf, filler, stem, NULL);
+	}
+	free(entries);
+	return r;
+}
+
+/* Workflows newest first (ls -t sorts by their creation time), @latest. */
+static int readdir_runs(const struct node *n, void *dbuf, fuse_fill_dir_t filler)
+{
+	struct run_entry *entries = NULL;
+	size_t count = 0;
+	int r;
+
+	r = runs_list(runs(), n->ns, &entries, &count);
+	if (r < 0)
+		return r;
+	if (count > 0)
+		r = add_entry(dbuf, filler, LATEST, NULL);
+	for (size_t i = 0; i < count && r == 0; i++) {
+		struct stat st = { .st_uid = cfg->uid, .st_gid = cfg->gid };
+
+		fill_dir(&st);
+		st.st_mtim = st.st_ctim = st.st_atim = entries[i].created;
+		r = add_entry(dbuf, filler, entries[i].name, &st);
+	}
+	free(entries);
+	return r == 0 ? readdir_scratch(n, dbuf, filler, NULL, 0) : r;
+}
+
+static int readdir_run(const struct node *run, void *dbuf, fuse_fill_dir_t filler)
+{
+	struct node n = *run;
+	int r = runs_stat(runs(), run->ns, run->run, NULL);
+
+	for (int i = 0; r == 0 && i < RUN_FILE_COUNT; i++) {
+		n.file = (enum run_file)i;
+		if (!hidden_has(&n))
+			r = add_entry(dbuf, filler, runs_file_name(n.file), NULL);
+	}
 	return r;
 }
 
@@ -539,9 +755,17 @@ static int fs_readdir(const char *path, void *dbuf, fuse_fill_dir_t filler,
 	r = parse_path(path, &n);
 	if (r < 0)
 		return r;
-	if (n.type != NODE_ROOT && n.type != NODE_META_DIR && n.type != NODE_NAMESPACE &&
-	    n.type != NODE_DOC_DIR)
+	switch (n.type) {
+	case NODE_DOC_FILE:
+	case NODE_SCRATCH:
+	case NODE_META_FILE:
+	case NODE_WF_FILE:
+	case NODE_WF_LATEST:
+	case NODE_SUBMIT_FILE:
 		return -ENOTDIR;
+	default:
+		break;
+	}
 	if (add_entry(dbuf, filler, ".", NULL) || add_entry(dbuf, filler, "..", NULL))
 		return -ENOMEM;
 	switch (n.type) {
@@ -561,9 +785,15 @@ static int fs_readdir(const char *path, void *dbuf, fuse_fill_dir_t filler,
 			r = add_entry(dbuf, filler, model_meta_name((enum model_meta)i), NULL);
 		return r;
 	case NODE_NAMESPACE:
-		for (size_t i = 0; i < sizeof(namespace_dirs) / sizeof(namespace_dirs[0]) && r == 0; i++)
-			r = add_entry(dbuf, filler, argo_kind_info(namespace_dirs[i])->route, NULL);
+		for (size_t i = 0; i < N_NAMESPACE_DIRS && r == 0; i++)
+			r = add_entry(dbuf, filler, namespace_dirs[i].name, NULL);
 		return r;
+	case NODE_WF_DIR:
+		return readdir_runs(&n, dbuf, filler);
+	case NODE_WF_RUN:
+		return readdir_run(&n, dbuf, filler);
+	case NODE_SUBMIT_DIR:
+		return readdir_submit(&n, dbuf, filler);
 	default:
 		return readdir_docs(&n, dbuf, filler);
 	}
@@ -605,7 +835,8 @@ static int open_document(const struct node *n, int flags, struct open_file **ret
 	if (!b) {
 		char *text = NULL;
 		size_t len = 0;
-		int r = model_read(model(), n->kind, node_ns(n), n->stem, &text, &len);
+		int r = n->kind == ARGO_WORKFLOW ? -ENOENT :
+			model_read(model(), n->kind, node_ns(n), n->stem, &text, &len);
 
 		if (r < 0)
 			return r;
@@ -631,6 +862,71 @@ static int open_document(const struct node *n, int flags, struct open_file **ret
 	of->dirty = of->pending || (of->writable && (flags & O_TRUNC));
 	*ret_of = of;
 	return 0;
+}
+
+/* A workflow's file: ctl is written (and reads as the verbs it takes), the
+ * log read live as it grows, the others read as they were at open. */
+static int open_run_file(const struct node *n, struct fuse_file_info *fi,
+			 struct open_file **ret_of)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct buf *b;
+	int r;
+
+	if (hidden_has(n))
+		return -ENOENT;
+	if (wants_write(fi->flags) && n->file != RUN_FILE_CTL)
+		return -EACCES;
+	if (!wants_write(fi->flags)) {
+		r = runs_read(runs(), n->ns, n->run, n->file, &text, &len);
+		if (r < 0)
+			return r;
+	}
+	if (n->file == RUN_FILE_LOG) {
+		free(text); /* read live from the log itself */
+		text = NULL;
+		len = 0;
+		fi->direct_io = 1; /* its size grows while the workflow runs */
+	}
+	b = buf_from(text, len, n->file == RUN_FILE_CTL ? 0600 : 0444);
+	if (!b) {
+		free(text);
+		return -ENOMEM;
+	}
+	*ret_of = open_file_new(n, b, n->file == RUN_FILE_CTL);
+	return *ret_of ? 0 : -ENOMEM;
+}
+
+/* A submit entry: written, it submits at close; read, it names the last
+ * workflow submitted through it, or fails with the errno of the last
+ * submission when that failed (shells ignore errors of close(), so
+ * `echo p=v > T && cat T` shows the failure at cat). */
+static int open_submit_file(const struct node *n, int flags, struct open_file **ret_of)
+{
+	char name[300];
+	char *text = NULL;
+	struct buf *b;
+	int r;
+
+	r = model_stat(model(), n->kind, n->kind == ARGO_CLUSTER_WORKFLOW_TEMPLATE ? NULL : n->ns,
+		       n->stem, NULL);
+	if (r < 0)
+		return r;
+	if (!wants_write(flags)) {
+		r = runs_last_submitted(runs(), n->ns, n->kind, n->stem, name, sizeof(name));
+		if (r < 0)
+			return r;
+		if (name[0] && asprintf(&text, "%s\n", name) < 0)
+			return -ENOMEM;
+	}
+	b = buf_from(text, text ? strlen(text) : 0, 0644);
+	if (!b) {
+		free(text);
+		return -ENOMEM;
+	}
+	*ret_of = open_file_new(n, b, wants_write(flags));
+	return *ret_of ? 0 : -ENOMEM;
 }
 
 static int fs_open(const char *path, struct fuse_file_info *fi)
@@ -679,6 +975,16 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 		}
 		of = open_file_new(&n, b, wants_write(fi->flags));
 		break;
+	case NODE_WF_FILE:
+		r = open_run_file(&n, fi, &of);
+		if (r < 0)
+			return r;
+		break;
+	case NODE_SUBMIT_FILE:
+		r = open_submit_file(&n, fi->flags, &of);
+		if (r < 0)
+			return r;
+		break;
 	default:
 		return -EISDIR;
 	}
@@ -701,9 +1007,11 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 		return r;
 	if (cfg->read_only)
 		return -EROFS;
+	if (n.type == NODE_SUBMIT_FILE || n.type == NODE_WF_FILE)
+		return -ENOENT; /* no such template, or workflow */
 	if (n.type != NODE_DOC_FILE && n.type != NODE_SCRATCH)
 		return n.type == NODE_META_FILE ? -EACCES : -EPERM;
-	if (n.type == NODE_DOC_FILE) {
+	if (n.type == NODE_DOC_FILE && n.kind != ARGO_WORKFLOW) {
 		r = model_stat(model(), n.kind, node_ns(&n), n.stem, NULL);
 		if (r == 0) /* an existing document: this is an overwrite */
 			return fs_open(path, fi);
@@ -739,6 +1047,9 @@ static int fs_read(const char *path, char *out, size_t size, off_t offset,
 	size_t n = 0;
 
 	(void)path;
+	if (of->node.type == NODE_WF_FILE && of->node.file == RUN_FILE_LOG)
+		return offset < 0 ? -EINVAL :
+			(int)runs_log_copy(runs(), of->node.ns, of->node.run, out, size, (size_t)offset);
 	pthread_mutex_lock(&scratch_lock);
 	if (offset >= 0 && (size_t)offset < of->buf->len) {
 		n = of->buf->len - (size_t)offset;
@@ -766,6 +1077,12 @@ static int fs_write(const char *path, const char *data, size_t size, off_t offse
 	(void)path;
 	if (!of->writable)
 		return -EBADF;
+	/* ctl acts at each write, where a shell sees the error (shells do not
+	 * check close()): one write, one verb */
+	if (of->node.type == NODE_WF_FILE) {
+		r = runs_action(runs(), of->node.ns, of->node.run, data, size, of->path);
+		return r < 0 ? r : (int)size;
+	}
 	if (offset < 0 || (size_t)offset > FSOPS_MAX_SCRATCH_FILE ||
 	    size > FSOPS_MAX_SCRATCH_FILE - (size_t)offset)
 		return -EFBIG;
@@ -831,13 +1148,28 @@ static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
  * without sending the same text again. Nothing is sent before the first
  * write: a shell's `> file` closes its first descriptor (after dup2) before
  * anything is written, and an empty document would only be refused. */
+/* Send a finished text to where its node says: a document is created or
+ * updated, a new workflow created, a template submitted. */
+static int commit_text(const struct node *n, const char *text, size_t len, const char *path)
+{
+	char name[300];
+
+	if (n->type == NODE_SUBMIT_FILE)
+		return runs_submit(runs(), n->ns, n->kind, n->stem, text, len, path, name,
+				   sizeof(name));
+	if (n->kind == ARGO_WORKFLOW)
+		return runs_create(runs(), n->ns, n->stem, text, len, path, name, sizeof(name));
+	return model_write(model(), n->kind, node_ns(n), n->stem, text, len, path);
+}
+
 static int commit(struct open_file *of)
 {
 	char *text;
 	size_t len;
 	int r;
 
-	if (of->node.type != NODE_DOC_FILE || !of->writable)
+	if ((of->node.type != NODE_DOC_FILE && of->node.type != NODE_SUBMIT_FILE) ||
+	    !of->writable)
 		return 0;
 	pthread_mutex_lock(&scratch_lock);
 	if (!of->dirty || !of->written) {
@@ -855,8 +1187,7 @@ static int commit(struct open_file *of)
 	pthread_mutex_unlock(&scratch_lock);
 	if (!text)
 		return -ENOMEM;
-	r = model_write(model(), of->node.kind, node_ns(&of->node), of->node.stem,
-			text, len, of->path);
+	r = commit_text(&of->node, text, len, of->path);
 	free(text);
 	/* a new document leaves the scratch area whether it was created or
 	 * refused: what is on the server is what ls shows (docs/filesystem.md) */
@@ -911,13 +1242,35 @@ static int fs_unlink(const char *path)
 		return r;
 	if (cfg->read_only)
 		return -EROFS;
+	if (n.type == NODE_WF_FILE) {
+		struct stat st;
+
+		r = stat_node(&n, &st);
+		if (r == 0)
+			hidden_add(&n);
+		return r;
+	}
 	if (n.type != NODE_DOC_FILE && n.type != NODE_SCRATCH)
-		return n.type == NODE_META_FILE ? -EACCES : -EISDIR;
+		return n.type == NODE_META_FILE || n.type == NODE_SUBMIT_FILE ? -EACCES : -EISDIR;
 	if (scratch_remove(&n, NULL))
 		return 0;
-	if (n.type == NODE_SCRATCH)
+	if (n.type == NODE_SCRATCH || n.kind == ARGO_WORKFLOW)
 		return -ENOENT;
 	return model_delete(model(), n.kind, node_ns(&n), n.stem, path);
+}
+
+static int fs_readlink(const char *path, char *buf, size_t size)
+{
+	struct node n;
+	int r = parse_path(path, &n);
+
+	if (r < 0)
+		return r;
+	if (n.type != NODE_WF_LATEST)
+		return -EINVAL;
+	if (size == 0)
+		return -EINVAL;
+	return runs_latest(runs(), n.ns, buf, size);
 }
 
 static bool same_dir(const struct node *a, const struct node *b)
@@ -990,8 +1343,7 @@ static int fs_rename(const char *from, const char *to, unsigned int flags)
 		return r;
 	if (b.type == NODE_DOC_FILE) {
 		/* a finished temporary file (sed -i, an editor) replaces the document */
-		r = model_write(model(), b.kind, node_ns(&b), b.stem,
-				content->data ? content->data : "", content->len, to);
+		r = commit_text(&b, content->data ? content->data : "", content->len, to);
 		if (r == 0) {
 			scratch_remove(&a, NULL);
 			scratch_remove(&b, NULL);
@@ -1029,7 +1381,10 @@ static int fs_rmdir(const char *path)
 		return r;
 	if (cfg->read_only)
 		return -EROFS;
-	return n.type == NODE_DOC_FILE || n.type == NODE_SCRATCH || n.type == NODE_META_FILE ?
+	if (n.type == NODE_WF_RUN)
+		return runs_delete(runs(), n.ns, n.run, path);
+	return n.type == NODE_DOC_FILE || n.type == NODE_SCRATCH || n.type == NODE_META_FILE ||
+	       n.type == NODE_WF_FILE || n.type == NODE_SUBMIT_FILE || n.type == NODE_WF_LATEST ?
 		-ENOTDIR : -EPERM;
 }
 
@@ -1146,6 +1501,7 @@ static const struct fuse_operations argofs_ops = {
 	.init = fs_init,
 	.getattr = fs_getattr,
 	.readdir = fs_readdir,
+	.readlink = fs_readlink,
 	.open = fs_open,
 	.create = fs_create,
 	.read = fs_read,

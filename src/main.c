@@ -25,6 +25,7 @@
 #include "argofs/log.h"
 #include "argofs/model.h"
 #include "argofs/options.h"
+#include "argofs/runs.h"
 #include "argofs/token.h"
 
 #define EXIT_USAGE 2
@@ -74,6 +75,7 @@ int main(int argc, char **argv)
 	struct token_source *token = NULL;
 	struct http_client *http = NULL;
 	struct model *model = NULL;
+	struct runs *runs = NULL;
 	enum log_level level = LOG_LEVEL_WARN;
 	char *msg = NULL;
 	int r, status = EXIT_FAILURE;
@@ -130,18 +132,22 @@ int main(int argc, char **argv)
 			.cache_ttl = cfg.cache_ttl,
 			.namespaces = cfg.namespaces,
 		}, &model);
+	if (r == 0)
+		r = runs_new(http, cfg.cache_ttl, &runs);
 	if (r < 0) {
 		fprintf(stderr, "argofs: %s\n", strerror(-r));
 		goto out_curl;
 	}
 	status = fuse_main(args.argc, args.argv, fsops_operations(&(struct fsops_config){
 			.model = model,
+			.runs = runs,
 			.read_only = cfg.read_only,
 			.cache_ttl = cfg.cache_ttl,
 			.uid = getuid(),
 			.gid = getgid(),
 		}), NULL);
 out_curl:
+	runs_free(runs);
 	model_free(model);
 	http_client_free(http);
 	token_source_free(token);

@@ -238,7 +238,7 @@ bool model_document_stem(const char *file_name, char *stem, size_t size)
 }
 
 /* "2026-11-28T05:40:01Z" (fractions and offsets tolerated) into @ts. */
-static bool parse_time(const char *text, struct timespec *ts)
+bool model_parse_time(const char *text, struct timespec *ts)
 {
 	struct tm tm = { 0 };
 	const char *rest;
@@ -257,8 +257,8 @@ static bool parse_time(const char *text, struct timespec *ts)
  * the server rejects edits of them), apiVersion and kind always present so
  * that the file can be used with the argo CLI or kubectl as it is. The
  * mtime is the latest of creationTimestamp and the managedFields times. */
-static int render_object(json_t *obj, enum argo_kind kind, char **ret_yaml,
-			 size_t *ret_len, struct timespec *ret_mtime)
+int model_render(json_t *obj, enum argo_kind kind, char **ret_yaml,
+		 size_t *ret_len, struct timespec *ret_mtime)
 {
 	json_t *copy = json_deep_copy(obj);
 	json_t *meta, *fields, *field;
@@ -269,10 +269,10 @@ static int render_object(json_t *obj, enum argo_kind kind, char **ret_yaml,
 	if (!copy)
 		return -ENOMEM;
 	meta = json_object_get(copy, "metadata");
-	parse_time(json_string_value(json_object_get(meta, "creationTimestamp")), &t);
+	model_parse_time(json_string_value(json_object_get(meta, "creationTimestamp")), &t);
 	fields = json_object_get(meta, "managedFields");
 	json_array_foreach(fields, i, field)
-		if (parse_time(json_string_value(json_object_get(field, "time")), &ft) &&
+		if (model_parse_time(json_string_value(json_object_get(field, "time")), &ft) &&
 		    ft.tv_sec > t.tv_sec)
 			t = ft;
 	json_object_del(meta, "managedFields");
@@ -452,7 +452,7 @@ static int dir_refresh(struct model *m, enum argo_kind kind, const char *ns)
 
 		d->name = strdup(json_string_value(json_object_get(
 			json_object_get(item, "metadata"), "name")));
-		r = d->name ? render_object(item, kind, &d->yaml, &d->len, &d->mtime) : -ENOMEM;
+		r = d->name ? model_render(item, kind, &d->yaml, &d->len, &d->mtime) : -ENOMEM;
 		if (r < 0) {
 			for (size_t j = 0; j <= i; j++)
 				doc_release(&docs[j]);
@@ -598,7 +598,7 @@ static int doc_answer(struct model *m, enum argo_kind kind, const char *ns,
 	size_t len = 0;
 	int r;
 
-	if (obj && (r = render_object(obj, kind, &yaml, &len, &mtime)) < 0)
+	if (obj && (r = model_render(obj, kind, &yaml, &len, &mtime)) < 0)
 		return r;
 	r = doc_remember(m, kind, ns, name, yaml, len, mtime);
 	if (r == 0 && !yaml)
@@ -861,21 +861,14 @@ static int document_create(struct model *m, enum argo_kind kind, const char *ns,
 	return argo_create(m->http, kind, ns, doc, ret_obj, err);
 }
 
-int model_write(struct model *m, enum argo_kind kind, const char *ns,
-		const char *stem, const char *text, size_t len,
-		const char *op_path)
+int model_parse_document(enum argo_kind kind, const char *ns, const char *text,
+			 size_t len, const char *op_path, json_t **ret_doc)
 {
 	struct argo_error err = { 0 };
 	struct yj_error yerr = { 0 };
-	json_t *doc = NULL, *reply = NULL;
-	const char *op = "create";
-	const char *name;
+	json_t *doc = NULL;
 	int r;
 
-	/* writing a name just removed (mv from another filesystem unlinks the
-	 * target, then creates it): the object was never deleted, so this is an
-	 * update of it; and if the new text is refused, the object stays */
-	tomb_cancel(m, kind, ns, stem);
 	if (len > MODEL_MAX_DOCUMENT) {
 		snprintf(err.message, sizeof(err.message),
 			 "document of %zu bytes is over the %u-byte limit", len, MODEL_MAX_DOCUMENT);
@@ -891,8 +884,31 @@ int model_write(struct model *m, enum argo_kind kind, const char *ns,
 		return record("parse", op_path, r, &err);
 	}
 	r = document_check(doc, kind, ns, err.message, sizeof(err.message));
+	if (r < 0) {
+		json_decref(doc);
+		return record("parse", op_path, r, &err);
+	}
+	*ret_doc = doc;
+	return 0;
+}
+
+int model_write(struct model *m, enum argo_kind kind, const char *ns,
+		const char *stem, const char *text, size_t len,
+		const char *op_path)
+{
+	struct argo_error err = { 0 };
+	json_t *doc = NULL, *reply = NULL;
+	const char *op = "create";
+	const char *name;
+	int r;
+
+	/* writing a name just removed (mv from another filesystem unlinks the
+	 * target, then creates it): the object was never deleted, so this is an
+	 * update of it; and if the new text is refused, the object stays */
+	tomb_cancel(m, kind, ns, stem);
+	r = model_parse_document(kind, ns, text, len, op_path, &doc);
 	if (r < 0)
-		goto out;
+		return r;
 	r = model_stat(m, kind, ns, stem, NULL);
 	if (r == 0) {
 		op = "update";

@@ -91,6 +91,37 @@ int argo_update(struct http_client *http, enum argo_kind kind, const char *ns,
 int argo_delete(struct http_client *http, enum argo_kind kind, const char *ns,
 		const char *name, struct argo_error *err);
 
+/* POST /api/v1/workflows/{ns}/submit: a new Workflow from @resource_kind
+ * ("WorkflowTemplate", "ClusterWorkflowTemplate" or "CronWorkflow") named
+ * @resource_name, with @submit_options (borrowed, may be NULL). Returns 0
+ * and the new Workflow in *ret_obj (may be NULL), or a negative errno. */
+int argo_submit(struct http_client *http, const char *ns, const char *resource_kind,
+		const char *resource_name, json_t *submit_options, json_t **ret_obj,
+		struct argo_error *err);
+
+/* PUT /api/v1/workflows/{ns}/{name}/{verb} (stop, terminate, suspend,
+ * resume, retry, resubmit, set) with @body (borrowed, may be NULL: {}).
+ * Returns 0 and the reply (the workflow, or the new one for resubmit) in
+ * *ret_obj (may be NULL), or a negative errno. */
+int argo_workflow_action(struct http_client *http, const char *ns, const char *name,
+			 const char *verb, json_t *body, json_t **ret_obj,
+			 struct argo_error *err);
+
+/* One line of a workflow's logs. */
+typedef int (*argo_log_cb)(const char *pod, const char *content, void *userdata);
+
+/*
+ * Stream the logs of workflow @name (container "main" of every pod, in the
+ * server's time order), following them until the workflow ends when
+ * @follow. @on_line gets each line (without newline); it returns non-zero to
+ * stop. Lines that are not log entries are skipped; an error entry in the
+ * stream ends it with -EIO (its message in @err). Returns 0 when the stream
+ * ended, or a negative errno.
+ */
+int argo_workflow_logs(struct http_client *http, const char *ns, const char *name,
+		       bool follow, argo_log_cb on_line, void *userdata,
+		       struct argo_error *err);
+
 /* GET a JSON document that is not an object of a kind (/api/v1/info,
  * /api/v1/version, /api/v1/userinfo). Returns as argo_call(). */
 int argo_get_json(struct http_client *http, const char *path, json_t **ret_reply,

@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 struct model;
+struct runs;
 
 /* Largest scratch file, and all scratch files together (bytes). */
 #define FSOPS_MAX_SCRATCH_FILE (4u * 1024 * 1024)
@@ -29,6 +30,7 @@ struct model;
 
 struct fsops_config {
 	struct model *model;    /* borrowed */
+	struct runs *runs;      /* borrowed */
 	bool read_only;         /* every write path fails with EROFS, without a request */
 	double cache_ttl;       /* seconds; the kernel's entry timeout follows it */
 	uid_t uid;              /* owner shown on every file */

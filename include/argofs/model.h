@@ -53,6 +53,27 @@ enum model_meta {
 	MODEL_META_COUNT,
 };
 
+/* The object as users read it (managedFields dropped, apiVersion and kind
+ * present) as YAML in a malloc'd buffer, and its last change time (the
+ * latest of creationTimestamp and the managedFields times) in *ret_mtime.
+ * Returns 0, -EINVAL or -ENOMEM. */
+int model_render(json_t *obj, enum argo_kind kind, char **ret_yaml, size_t *ret_len,
+		 struct timespec *ret_mtime);
+
+/* Parse a Kubernetes timestamp ("2026-11-28T05:40:01Z"). Returns whether it was one. */
+bool model_parse_time(const char *text, struct timespec *ts);
+
+/*
+ * Parse a document written to a directory of @kind in @ns (NULL for
+ * cluster-scoped kinds): one YAML or JSON mapping, at most MODEL_MAX_DOCUMENT
+ * bytes, whose apiVersion, kind and metadata.namespace (when given) fit the
+ * directory, and whose metadata.name (when given) is a valid name. Returns 0
+ * and a new reference in *ret_doc, or -EINVAL/-EFBIG, recorded in errlog
+ * with @op_path and the reason (with line and column for YAML errors).
+ */
+int model_parse_document(enum argo_kind kind, const char *ns, const char *text,
+			 size_t len, const char *op_path, json_t **ret_doc);
+
 /* Returns 0 and a model, or -ENOMEM. */
 int model_new(const struct model_config *cfg, struct model **ret_model);
 

@@ -6,6 +6,7 @@
   journal.py FILE body METHOD PATH [KEY]  JSON body of the last such request (or body[KEY]...,
                                           dotted), printed as compact JSON
   journal.py FILE header METHOD PATH NAME the header of the last such request
+  journal.py FILE query METHOD PATH       the decoded query of the last such request, as JSON
   journal.py FILE paths                   "METHOD PATH" of every request, one per line
 
 PATH is matched exactly against the request path (query excluded); a PATH ending in '*'
@@ -40,13 +41,16 @@ def main(argv):
     elif cmd == "paths":
         for e in items:
             print(e["method"], e["path"])
-    elif cmd in ("body", "header"):
+    elif cmd in ("body", "header", "query"):
         found = matching(items, argv[3], argv[4])
         if not found:
             sys.exit("no %s %s in the journal" % (argv[3], argv[4]))
         last = found[-1]
         if cmd == "header":
             print(last["headers"].get(argv[5].lower(), ""))
+            return
+        if cmd == "query":
+            print(json.dumps(last["query"], sort_keys=True, separators=(",", ":")))
             return
         value = last["body"]
         if len(argv) > 5:
