@@ -22,22 +22,27 @@ static const struct argo_kind_info kinds[ARGO_KIND_COUNT] = {
 	[ARGO_WORKFLOW_TEMPLATE] = {
 		.kind = "WorkflowTemplate", .route = "workflow-templates",
 		.body_key = "template", .resource = "workflowtemplates.argoproj.io",
-		.namespaced = true,
+		.namespaced = true, .has_get = true, .writable = true,
 	},
 	[ARGO_CLUSTER_WORKFLOW_TEMPLATE] = {
 		.kind = "ClusterWorkflowTemplate", .route = "cluster-workflow-templates",
 		.body_key = "template", .resource = "clusterworkflowtemplates.argoproj.io",
-		.namespaced = false,
+		.namespaced = false, .has_get = true, .writable = true,
 	},
 	[ARGO_CRON_WORKFLOW] = {
 		.kind = "CronWorkflow", .route = "cron-workflows",
 		.body_key = "cronWorkflow", .resource = "cronworkflows.argoproj.io",
-		.namespaced = true,
+		.namespaced = true, .has_get = true, .writable = true,
 	},
 	[ARGO_WORKFLOW] = {
 		.kind = "Workflow", .route = "workflows",
 		.body_key = "workflow", .resource = "workflows.argoproj.io",
-		.namespaced = true,
+		.namespaced = true, .has_get = true, .writable = true,
+	},
+	[ARGO_WORKFLOW_EVENT_BINDING] = {
+		.kind = "WorkflowEventBinding", .route = "workflow-event-bindings",
+		.body_key = "", .resource = "workfloweventbindings.argoproj.io",
+		.namespaced = true, .has_get = false, .writable = false,
 	},
 };
 
@@ -328,6 +333,35 @@ int argo_delete(struct http_client *http, enum argo_kind kind, const char *ns,
 	if (r < 0)
 		return r;
 	return argo_call(http, "DELETE", path, NULL, ERRMAP_OP_DELETE, NULL, err);
+}
+
+int argo_send_event(struct http_client *http, const char *ns, const char *discriminator,
+		    const char *payload, size_t len, struct argo_error *err)
+{
+	struct http_response resp;
+	char path[600], *escaped, *detail = NULL;
+	int r;
+
+	if (!argo_valid_name(ns))
+		return -EINVAL;
+	escaped = curl_easy_escape(NULL, discriminator, 0);
+	if (!escaped)
+		return -ENOMEM;
+	r = snprintf(path, sizeof(path), "/api/v1/events/%s/%s", ns, escaped);
+	curl_free(escaped);
+	if (r < 0 || (size_t)r >= sizeof(path))
+		return -ENAMETOOLONG;
+	r = http_request(http, "POST", path, payload, len, &resp, &detail);
+	if (r < 0) {
+		set_error(err, 0, detail ? detail : path);
+		free(detail);
+		return r;
+	}
+	r = errmap_http_status(resp.status, ERRMAP_OP_CREATE);
+	if (r < 0)
+		error_from_reply(err, &resp);
+	http_response_release(&resp);
+	return r;
 }
 
 int argo_get_json(struct http_client *http, const char *path, json_t **ret_reply,

@@ -49,6 +49,8 @@ enum node_type {
 	NODE_WF_LATEST,     /* /NS/workflows/@latest */
 	NODE_SUBMIT_DIR,    /* /NS/submit, /NS/submit-cluster, /NS/submit-cron */
 	NODE_SUBMIT_FILE,   /* SUBMITDIR/TEMPLATE */
+	NODE_EVENTS_DIR,    /* /NS/events */
+	NODE_EVENT_FILE,    /* /NS/events/DISCRIMINATOR: a payload being written */
 };
 
 struct node {
@@ -58,6 +60,7 @@ struct node {
 	char name[256];                 /* file name in its directory */
 	char stem[254];                 /* object name of a document or a template to submit */
 	char run[254];                  /* workflow name */
+	const char *dir;                /* the directory's name in the tree (static) */
 	enum run_file file;
 	enum model_meta meta;
 	const char *path;               /* the whole path, borrowed */
@@ -73,9 +76,11 @@ static const struct {
 	enum argo_kind kind;
 } namespace_dirs[] = {
 	{ "cron-workflows", NODE_DOC_DIR, ARGO_CRON_WORKFLOW },
+	{ "events", NODE_EVENTS_DIR, ARGO_WORKFLOW_EVENT_BINDING },
 	{ "submit", NODE_SUBMIT_DIR, ARGO_WORKFLOW_TEMPLATE },
 	{ "submit-cluster", NODE_SUBMIT_DIR, ARGO_CLUSTER_WORKFLOW_TEMPLATE },
 	{ "submit-cron", NODE_SUBMIT_DIR, ARGO_CRON_WORKFLOW },
+	{ "workflow-event-bindings", NODE_DOC_DIR, ARGO_WORKFLOW_EVENT_BINDING },
 	{ "workflow-templates", NODE_DOC_DIR, ARGO_WORKFLOW_TEMPLATE },
 	{ "workflows", NODE_WF_DIR, ARGO_WORKFLOW },
 };
@@ -202,6 +207,7 @@ static int parse_path(const char *path, struct node *n)
 	}
 	if (strcmp(first, CLUSTER_DIR) == 0) {
 		n->kind = ARGO_CLUSTER_WORKFLOW_TEMPLATE;
+		n->dir = CLUSTER_DIR;
 		if (count == 1) {
 			n->type = NODE_DOC_DIR;
 			return 0;
@@ -222,9 +228,10 @@ static int parse_path(const char *path, struct node *n)
 		    strncmp(parts[1], namespace_dirs[i].name, lens[1]) == 0) {
 			n->type = namespace_dirs[i].type;
 			n->kind = namespace_dirs[i].kind;
+			n->dir = namespace_dirs[i].name;
 			break;
 		}
-	if (n->type != NODE_DOC_DIR && n->type != NODE_WF_DIR && n->type != NODE_SUBMIT_DIR)
+	if (!n->dir)
 		return -ENOENT;
 	if (count == 2)
 		return 0;
@@ -238,6 +245,11 @@ static int parse_path(const char *path, struct node *n)
 		    !argo_valid_name(n->stem))
 			return -ENOENT;
 		n->type = NODE_SUBMIT_FILE;
+		return 0;
+	case NODE_EVENTS_DIR: /* any name: it is the event's discriminator */
+		if (count > 3 || (r = copy_component(n->name, sizeof(n->name), parts[2], lens[2])) < 0)
+			return -ENOENT;
+		n->type = NODE_EVENT_FILE;
 		return 0;
 	default:
 		break;
@@ -272,8 +284,13 @@ static const char *node_ns(const struct node *n)
 /* The scratch table's key of a node's directory. */
 static void dir_key(const struct node *n, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s%s%s", n->ns, n->ns[0] ? "/" : "",
-		 argo_kind_info(n->kind)->route);
+	snprintf(buf, size, "%s%s%s", n->ns, n->ns[0] ? "/" : "", n->dir);
+}
+
+/* Whether the node's directory takes writes at all (bindings are read-only). */
+static bool writable_kind(const struct node *n)
+{
+	return n->type == NODE_EVENT_FILE || argo_kind_info(n->kind)->writable;
 }
 
 /* ---- buffers and the scratch area -------------------------------------- */
@@ -558,6 +575,7 @@ static int stat_node(const struct node *n, struct stat *st)
 	case NODE_DOC_DIR:
 	case NODE_WF_DIR:
 	case NODE_SUBMIT_DIR:
+	case NODE_EVENTS_DIR:
 		fill_dir(st);
 		return 0;
 	case NODE_WF_RUN:
@@ -595,6 +613,7 @@ static int stat_node(const struct node *n, struct stat *st)
 		return 0;
 	case NODE_DOC_FILE:
 	case NODE_SCRATCH:
+	case NODE_EVENT_FILE:
 		b = scratch_get(n, NULL);
 		if (b) {
 			pthread_mutex_lock(&scratch_lock);
@@ -603,12 +622,13 @@ static int stat_node(const struct node *n, struct stat *st)
 			buf_unref(b);
 			return 0;
 		}
-		if (n->type == NODE_SCRATCH || n->kind == ARGO_WORKFLOW)
-			return -ENOENT; /* a new workflow is only a file until it is created */
+		/* a new workflow or event is only a file until it is sent */
+		if (n->type != NODE_DOC_FILE || n->kind == ARGO_WORKFLOW)
+			return -ENOENT;
 		r = model_stat(model(), n->kind, node_ns(n), n->stem, &e);
 		if (r < 0)
 			return r;
-		fill_file(st, 0644, e.size, e.mtime);
+		fill_file(st, writable_kind(n) ? 0644 : 0444, e.size, e.mtime);
 		return 0;
 	}
 	return -ENOENT;
@@ -677,7 +697,7 @@ static int readdir_docs(const struct node *n, void *dbuf, fuse_fill_dir_t filler
 	for (size_t i = 0; i < count && r == 0; i++) {
 		struct stat st = { .st_uid = cfg->uid, .st_gid = cfg->gid };
 
-		fill_file(&st, 0644, entries[i].size, entries[i].mtime);
+		fill_file(&st, writable_kind(n) ? 0644 : 0444, entries[i].size, entries[i].mtime);
 		r = add_entry(dbuf, filler, entries[i].name, &st);
 	}
 	if (r == 0)
@@ -762,6 +782,7 @@ static int fs_readdir(const char *path, void *dbuf, fuse_fill_dir_t filler,
 	case NODE_WF_FILE:
 	case NODE_WF_LATEST:
 	case NODE_SUBMIT_FILE:
+	case NODE_EVENT_FILE:
 		return -ENOTDIR;
 	default:
 		break;
@@ -794,6 +815,8 @@ static int fs_readdir(const char *path, void *dbuf, fuse_fill_dir_t filler,
 		return readdir_run(&n, dbuf, filler);
 	case NODE_SUBMIT_DIR:
 		return readdir_submit(&n, dbuf, filler);
+	case NODE_EVENTS_DIR: /* events are sent, not kept: only those being written */
+		return readdir_scratch(&n, dbuf, filler, NULL, 0);
 	default:
 		return readdir_docs(&n, dbuf, filler);
 	}
@@ -960,11 +983,14 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 		fi->direct_io = 1;
 		break;
 	case NODE_DOC_FILE:
+		if (wants_write(fi->flags) && !writable_kind(&n))
+			return -EACCES;
 		r = open_document(&n, fi->flags, &of);
 		if (r < 0)
 			return r;
 		break;
 	case NODE_SCRATCH:
+	case NODE_EVENT_FILE:
 		b = scratch_get(&n, NULL);
 		if (!b)
 			return -ENOENT;
@@ -1000,6 +1026,7 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	struct open_file *of;
 	struct node n;
 	struct buf *b;
+	bool pending;
 	int r;
 
 	r = parse_path(path, &n);
@@ -1009,8 +1036,10 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 		return -EROFS;
 	if (n.type == NODE_SUBMIT_FILE || n.type == NODE_WF_FILE)
 		return -ENOENT; /* no such template, or workflow */
-	if (n.type != NODE_DOC_FILE && n.type != NODE_SCRATCH)
+	if (n.type != NODE_DOC_FILE && n.type != NODE_SCRATCH && n.type != NODE_EVENT_FILE)
 		return n.type == NODE_META_FILE ? -EACCES : -EPERM;
+	if (!writable_kind(&n))
+		return -EACCES;
 	if (n.type == NODE_DOC_FILE && n.kind != ARGO_WORKFLOW) {
 		r = model_stat(model(), n.kind, node_ns(&n), n.stem, NULL);
 		if (r == 0) /* an existing document: this is an overwrite */
@@ -1018,11 +1047,12 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 		if (r != -ENOENT)
 			return r;
 	}
-	b = buf_new(n.type == NODE_DOC_FILE ? 0644 : (mode & 07777));
+	pending = n.type == NODE_DOC_FILE || n.type == NODE_EVENT_FILE;
+	b = buf_new(pending ? 0644 : (mode & 07777));
 	if (!b)
 		return -ENOMEM;
 	pthread_mutex_lock(&scratch_lock);
-	r = scratch_put_locked(&n, b, n.type == NODE_DOC_FILE);
+	r = scratch_put_locked(&n, b, pending);
 	pthread_mutex_unlock(&scratch_lock);
 	if (r < 0) {
 		buf_unref(b);
@@ -1033,8 +1063,8 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 		scratch_remove(&n, NULL);
 		return -ENOMEM;
 	}
-	of->pending = n.type == NODE_DOC_FILE;
-	of->dirty = of->pending;
+	of->pending = pending;
+	of->dirty = pending;
 	fi->keep_cache = 0;
 	fi->fh = (uintptr_t)of;
 	return 0;
@@ -1157,6 +1187,8 @@ static int commit_text(const struct node *n, const char *text, size_t len, const
 	if (n->type == NODE_SUBMIT_FILE)
 		return runs_submit(runs(), n->ns, n->kind, n->stem, text, len, path, name,
 				   sizeof(name));
+	if (n->type == NODE_EVENT_FILE)
+		return model_send_event(model(), n->ns, n->name, text, len, path);
 	if (n->kind == ARGO_WORKFLOW)
 		return runs_create(runs(), n->ns, n->stem, text, len, path, name, sizeof(name));
 	return model_write(model(), n->kind, node_ns(n), n->stem, text, len, path);
@@ -1168,8 +1200,8 @@ static int commit(struct open_file *of)
 	size_t len;
 	int r;
 
-	if ((of->node.type != NODE_DOC_FILE && of->node.type != NODE_SUBMIT_FILE) ||
-	    !of->writable)
+	if ((of->node.type != NODE_DOC_FILE && of->node.type != NODE_SUBMIT_FILE &&
+	     of->node.type != NODE_EVENT_FILE) || !of->writable)
 		return 0;
 	pthread_mutex_lock(&scratch_lock);
 	if (!of->dirty || !of->written) {
@@ -1217,7 +1249,8 @@ static int fs_release(const char *path, struct fuse_file_info *fi)
 	struct open_file *of = (struct open_file *)(uintptr_t)fi->fh;
 
 	(void)path;
-	if (of->node.type == NODE_DOC_FILE && of->dirty && !of->written) {
+	if ((of->node.type == NODE_DOC_FILE || of->node.type == NODE_EVENT_FILE) &&
+	    of->dirty && !of->written) {
 		/* created or truncated, never written: there is nothing to send */
 		errlog_record("write", of->path, 0, -EINVAL, of->pending ?
 			      "nothing was written: no object was created" :
@@ -1250,12 +1283,14 @@ static int fs_unlink(const char *path)
 			hidden_add(&n);
 		return r;
 	}
-	if (n.type != NODE_DOC_FILE && n.type != NODE_SCRATCH)
+	if (n.type != NODE_DOC_FILE && n.type != NODE_SCRATCH && n.type != NODE_EVENT_FILE)
 		return n.type == NODE_META_FILE || n.type == NODE_SUBMIT_FILE ? -EACCES : -EISDIR;
 	if (scratch_remove(&n, NULL))
 		return 0;
-	if (n.type == NODE_SCRATCH || n.kind == ARGO_WORKFLOW)
+	if (n.type != NODE_DOC_FILE || n.kind == ARGO_WORKFLOW)
 		return -ENOENT;
+	if (!writable_kind(&n))
+		return -EACCES;
 	return model_delete(model(), n.kind, node_ns(&n), n.stem, path);
 }
 
@@ -1331,6 +1366,8 @@ static int fs_rename(const char *from, const char *to, unsigned int flags)
 		return -EPERM;
 	if (!same_dir(&a, &b))
 		return -EXDEV;
+	if (!writable_kind(&a))
+		return -EACCES;
 	if ((flags & RENAME_NOREPLACE) && stat_node(&b, &st) == 0)
 		return -EEXIST;
 	if (a.type == NODE_DOC_FILE && b.type == NODE_DOC_FILE && !scratch_has(&a)) {
@@ -1384,7 +1421,8 @@ static int fs_rmdir(const char *path)
 	if (n.type == NODE_WF_RUN)
 		return runs_delete(runs(), n.ns, n.run, path);
 	return n.type == NODE_DOC_FILE || n.type == NODE_SCRATCH || n.type == NODE_META_FILE ||
-	       n.type == NODE_WF_FILE || n.type == NODE_SUBMIT_FILE || n.type == NODE_WF_LATEST ?
+	       n.type == NODE_WF_FILE || n.type == NODE_SUBMIT_FILE || n.type == NODE_WF_LATEST ||
+	       n.type == NODE_EVENT_FILE ?
 		-ENOTDIR : -EPERM;
 }
 

@@ -631,6 +631,15 @@ static int doc_fetch(struct model *m, enum argo_kind kind, const char *ns,
 	pthread_mutex_unlock(&m->lock);
 	if (r != -EAGAIN)
 		return r == 1 ? 0 : r == 0 ? -ENOENT : r;
+	if (!argo_kind_info(kind)->has_get) { /* only listed: list, then look again */
+		r = dir_refresh(m, kind, ns);
+		if (r < 0)
+			return r;
+		pthread_mutex_lock(&m->lock);
+		r = doc_lookup_locked(m, kind, ns, name, ret_entry, ret_text, ret_len);
+		pthread_mutex_unlock(&m->lock);
+		return r == 1 ? 0 : r == 0 || r == -EAGAIN ? -ENOENT : r;
+	}
 	r = argo_get(m->http, kind, ns, name, &obj, &err);
 	if (r < 0 && r != -ENOENT) {
 		char path[600];
@@ -1080,4 +1089,42 @@ int model_namespaces(struct model *m, char ***ret_names)
 	qsort(names, n, sizeof(*names), cmp_str);
 	*ret_names = names;
 	return 0;
+}
+
+int model_send_event(struct model *m, const char *ns, const char *discriminator,
+		     const char *text, size_t len, const char *op_path)
+{
+	struct argo_error err = { 0 };
+	struct yj_error yerr = { 0 };
+	json_t *doc = NULL;
+	char *json = NULL;
+	int r;
+
+	if (len > MODEL_MAX_DOCUMENT) {
+		snprintf(err.message, sizeof(err.message),
+			 "payload of %zu bytes is over the %u-byte limit", len, MODEL_MAX_DOCUMENT);
+		return record("event", op_path, -EFBIG, &err);
+	}
+	/* JSON is sent as it is; YAML is converted with the CLI's rules */
+	doc = json_loadb(text, len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, NULL);
+	if (!doc) {
+		r = yj_yaml_to_json(text, len, &doc, &yerr);
+		if (r < 0) {
+			snprintf(err.message, sizeof(err.message),
+				 "the payload is neither JSON nor YAML: line %d, column %d: %s",
+				 yerr.line, yerr.column, yerr.message);
+			return record("event", op_path, r, &err);
+		}
+		json = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY);
+		json_decref(doc);
+		if (!json)
+			return -ENOMEM;
+		text = json;
+		len = strlen(json);
+	} else {
+		json_decref(doc);
+	}
+	r = argo_send_event(m->http, ns, discriminator, text, len, &err);
+	free(json);
+	return r < 0 ? record("event", op_path, r, &err) : 0;
 }

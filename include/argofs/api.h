@@ -22,6 +22,7 @@ enum argo_kind {
 	ARGO_CLUSTER_WORKFLOW_TEMPLATE,
 	ARGO_CRON_WORKFLOW,
 	ARGO_WORKFLOW,
+	ARGO_WORKFLOW_EVENT_BINDING,
 	ARGO_KIND_COUNT,
 };
 
@@ -31,6 +32,8 @@ struct argo_kind_info {
 	const char *body_key;    /* "template": key of the object in create/update bodies */
 	const char *resource;    /* "workflowtemplates.argoproj.io": as in server messages */
 	bool namespaced;
+	bool has_get;            /* the API serves single objects (bindings are only listed) */
+	bool writable;           /* the API creates, updates and deletes them */
 };
 
 /* Static description of @kind. */
@@ -121,6 +124,11 @@ typedef int (*argo_log_cb)(const char *pod, const char *content, void *userdata)
 int argo_workflow_logs(struct http_client *http, const char *ns, const char *name,
 		       bool follow, argo_log_cb on_line, void *userdata,
 		       struct argo_error *err);
+
+/* POST /api/v1/events/{ns}/{discriminator} with @payload (JSON text, sent as
+ * it is). Returns 0 or a negative errno. */
+int argo_send_event(struct http_client *http, const char *ns, const char *discriminator,
+		    const char *payload, size_t len, struct argo_error *err);
 
 /* GET a JSON document that is not an object of a kind (/api/v1/info,
  * /api/v1/version, /api/v1/userinfo). Returns as argo_call(). */

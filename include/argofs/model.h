@@ -156,4 +156,10 @@ int model_write(struct model *m, enum argo_kind kind, const char *ns,
 int model_delete(struct model *m, enum argo_kind kind, const char *ns,
 		 const char *name, const char *op_path);
 
+/* Send @text (a JSON or YAML payload) as an event to @discriminator in @ns.
+ * Returns 0, -EINVAL (not JSON or YAML: nothing sent), -EFBIG, or the errno of
+ * the request. */
+int model_send_event(struct model *m, const char *ns, const char *discriminator,
+		     const char *text, size_t len, const char *op_path);
+
 #endif

@@ -5,7 +5,7 @@ WT=argo/workflow-templates
 WT_API=/api/v1/workflow-templates/argo
 
 test_ls_costs_one_list_call() {
-	setup
+	setup -o cache_ttl=60
 	api_template one
 	api_template two
 	journal_reset

@@ -126,6 +126,20 @@ test_a_failing_workflow_ends_failed() {
 	assert_contains "$summary" "Status:              Failed"
 	assert_contains "$summary" "Message:"
 	assert_contains "$summary" "exit code 3"
+	echo retry >"$MNT/$WF/$name/ctl" || fail "retry of a failed workflow failed"
+	assert_eq 1 "$(journal count PUT "$WF_API/$name/retry")" "retries"
+	assert_eq false "$(journal body PUT "$WF_API/$name/retry" restartSuccessful)"
+}
+
+test_terminate_a_running_workflow() {
+	setup -o cache_ttl=0.5
+	steps_template long 30
+	echo >"$MNT/argo/submit/long" || fail "submit failed"
+	name=$(cat "$MNT/argo/submit/long")
+	wait_phase "$name" Running
+	echo terminate >"$MNT/$WF/$name/ctl" || fail "terminate failed"
+	assert_eq 1 "$(journal count PUT "$WF_API/$name/terminate")"
+	wait_phase "$name" Failed
 }
 
 test_cp_of_a_workflow_file_creates_a_run() {
