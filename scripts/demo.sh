@@ -71,6 +71,17 @@ run "grep -r 'edited with' argo/workflow-templates"
 say "printf 'kind: CronWorkflow\\n' > argo/workflow-templates/wrong.yaml   # refused"
 (printf 'kind: CronWorkflow\n' >"$mnt/argo/workflow-templates/wrong.yaml") || true
 run "cat .argofs/errors"
+say "echo 'message=hello from the demo' > argo/submit/demo-greeting   # submit it"
+echo 'message=hello from the demo' >"$mnt/argo/submit/demo-greeting"
+run "cat argo/submit/demo-greeting"
+name=$(cat "$mnt/argo/submit/demo-greeting")
+for _ in $(seq 30); do
+	[ "$(cat "$mnt/argo/workflows/$name/phase")" = Succeeded ] && break
+	sleep 0.5
+done
+run "ls -lt argo/workflows | head -n 4"
+run "cat argo/workflows/$name/phase argo/workflows/$name/log"
+run "cat argo/workflows/$name/summary"
 run "rm argo/workflow-templates/demo-greeting.yaml && ls argo/workflow-templates"
 
 if [ "${1:-}" = "--shell" ]; then

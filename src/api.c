@@ -11,12 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
 #include "argofs/api.h"
+#include "argofs/errlog.h"
 #include "argofs/http.h"
 #include "argofs/log.h"
+
 
 static const struct argo_kind_info kinds[ARGO_KIND_COUNT] = {
 	[ARGO_WORKFLOW_TEMPLATE] = {
@@ -51,20 +54,27 @@ const struct argo_kind_info *argo_kind_info(enum argo_kind kind)
 	return &kinds[kind];
 }
 
+/* A DNS-1123 subdomain: '.'-separated labels of [a-z0-9-], each non-empty
+ * and alphanumeric at both ends, 253 characters at most. */
 bool argo_valid_name(const char *name)
 {
-	size_t len = strlen(name);
+	size_t len = strlen(name), label = 0;
 
 	if (len == 0 || len > 253)
 		return false;
-	for (size_t i = 0; i < len; i++) {
+	for (size_t i = 0; i <= len; i++) {
 		char c = name[i];
 		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
 
-		if (!alnum && c != '-' && c != '.')
+		if (c == '.' || c == '\0') {
+			if (label == 0 || name[i - 1] == '-')
+				return false;
+			label = 0;
+			continue;
+		}
+		if (!alnum && (c != '-' || label == 0))
 			return false;
-		if ((i == 0 || i == len - 1) && !alnum)
-			return false;
+		label++;
 	}
 	return true;
 }
@@ -81,6 +91,26 @@ static void set_error(struct argo_error *err, long status, const char *message)
 		len = sizeof(err->message) - 1;
 	memcpy(err->message, message ? message : "", len);
 	err->message[len] = '\0';
+}
+
+/* Note which request failed (the query is left out: it can be long). */
+static void set_request(struct argo_error *err, const char *method, const char *path)
+{
+	if (err)
+		snprintf(err->request, sizeof(err->request), "%s %.*s", method,
+			 (int)strcspn(path, "?"), path);
+}
+
+int argo_record(const char *op, const char *mount_path, int r, const struct argo_error *err)
+{
+	char message[sizeof(err->message) + sizeof(err->request) + 2];
+
+	if (err->request[0])
+		snprintf(message, sizeof(message), "%s: %s", err->request, err->message);
+	else
+		snprintf(message, sizeof(message), "%s", err->message);
+	errlog_record(op, mount_path, err->status, r, message);
+	return r;
 }
 
 /* The server's message from an error body: {"code","message"} as the gateway
@@ -113,6 +143,13 @@ int argo_call(struct http_client *http, const char *method, const char *path,
 	      json_t *body, enum errmap_op op, json_t **ret_reply,
 	      struct argo_error *err)
 {
+	return argo_call_as(http, method, path, NULL, body, op, ret_reply, err);
+}
+
+int argo_call_as(struct http_client *http, const char *method, const char *path,
+		 const char *content_type, json_t *body, enum errmap_op op,
+		 json_t **ret_reply, struct argo_error *err)
+{
 	struct http_response resp;
 	char *text = NULL, *detail = NULL;
 	size_t text_len = 0;
@@ -124,7 +161,8 @@ int argo_call(struct http_client *http, const char *method, const char *path,
 			return -ENOMEM;
 		text_len = strlen(text);
 	}
-	r = http_request(http, method, path, text, text_len, &resp, &detail);
+	set_request(err, method, path);
+	r = http_request_as(http, method, path, content_type, text, text_len, &resp, &detail);
 	free(text);
 	if (r < 0) {
 		set_error(err, 0, detail ? detail : path);
@@ -211,10 +249,19 @@ static int collect_items(json_t *items, json_t *into, const char *path)
 	return 0;
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 int argo_list(struct http_client *http, enum argo_kind kind, const char *ns,
 	      const char *fields, unsigned page_size, json_t **ret_items,
 	      struct argo_error *err)
 {
+	double start = now_ms(), timeout = (double)http_client_timeout_ms(http);
 	char base[512], url[2048];
 	json_t *all = json_array();
 	char *cont = NULL;
@@ -244,11 +291,26 @@ int argo_list(struct http_client *http, enum argo_kind kind, const char *ns,
 		r = argo_call(http, "GET", url, NULL, ERRMAP_OP_READ, &reply, err);
 		if (r < 0)
 			goto out;
+		if (!json_is_object(reply)) {
+			json_decref(reply);
+			set_error(err, 200, "list reply is not an object");
+			r = -EPROTO;
+			goto out;
+		}
 		r = collect_items(json_object_get(reply, "items"), all, url);
 		if (r == -EPROTO)
 			set_error(err, 200, "list reply: \"items\" is not an array");
 		next = json_string_value(json_object_get(json_object_get(reply, "metadata"),
 							 "continue"));
+		if (r == 0 && next && cont && strcmp(next, cont) == 0) {
+			set_error(err, 200, "list reply: the same continue token again");
+			r = -EPROTO;
+		} else if (r == 0 && next && *next && now_ms() - start > timeout) {
+			/* a list is one operation: it keeps the timeout as a whole,
+			 * also when a server never stops sending "continue" */
+			set_error(err, 0, "the list did not end within the timeout");
+			r = -ETIMEDOUT;
+		}
 		free(cont);
 		cont = next && *next && page_size ? strdup(next) : NULL;
 		json_decref(reply);
@@ -351,6 +413,7 @@ int argo_send_event(struct http_client *http, const char *ns, const char *discri
 	curl_free(escaped);
 	if (r < 0 || (size_t)r >= sizeof(path))
 		return -ENAMETOOLONG;
+	set_request(err, "POST", path);
 	r = http_request(http, "POST", path, payload, len, &resp, &detail);
 	if (r < 0) {
 		set_error(err, 0, detail ? detail : path);
@@ -496,6 +559,7 @@ int argo_workflow_logs(struct http_client *http, const char *ns, const char *nam
 	/* without a container, a real server sends nothing (issue #13384) */
 	snprintf(path, sizeof(path), "/api/v1/workflows/%s/%s/log?logOptions.container=main%s",
 		 ns, name, follow ? "&logOptions.follow=true" : "");
+	set_request(err, "GET", path);
 	r = http_stream(http, path, log_data, &ls, &resp, &detail);
 	if (r < 0) {
 		set_error(err, 0, detail ? detail : path);

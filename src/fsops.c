@@ -27,6 +27,7 @@
 #include "argofs/api.h"
 #include "argofs/errlog.h"
 #include "argofs/fsops.h"
+#include "argofs/kube.h"
 #include "argofs/log.h"
 #include "argofs/model.h"
 #include "argofs/options.h"
@@ -61,6 +62,7 @@ struct node {
 	char stem[254];                 /* object name of a document or a template to submit */
 	char run[254];                  /* workflow name */
 	const char *dir;                /* the directory's name in the tree (static) */
+	bool webhooks;                  /* in NS/webhook-clients: kind is not used */
 	enum run_file file;
 	enum model_meta meta;
 	const char *path;               /* the whole path, borrowed */
@@ -74,15 +76,17 @@ static const struct {
 	const char *name;
 	enum node_type type;
 	enum argo_kind kind;
+	bool webhooks;          /* the webhook clients: from the Kubernetes API */
 } namespace_dirs[] = {
-	{ "cron-workflows", NODE_DOC_DIR, ARGO_CRON_WORKFLOW },
-	{ "events", NODE_EVENTS_DIR, ARGO_WORKFLOW_EVENT_BINDING },
-	{ "submit", NODE_SUBMIT_DIR, ARGO_WORKFLOW_TEMPLATE },
-	{ "submit-cluster", NODE_SUBMIT_DIR, ARGO_CLUSTER_WORKFLOW_TEMPLATE },
-	{ "submit-cron", NODE_SUBMIT_DIR, ARGO_CRON_WORKFLOW },
-	{ "workflow-event-bindings", NODE_DOC_DIR, ARGO_WORKFLOW_EVENT_BINDING },
-	{ "workflow-templates", NODE_DOC_DIR, ARGO_WORKFLOW_TEMPLATE },
-	{ "workflows", NODE_WF_DIR, ARGO_WORKFLOW },
+	{ "cron-workflows", NODE_DOC_DIR, ARGO_CRON_WORKFLOW, false },
+	{ "events", NODE_EVENTS_DIR, ARGO_WORKFLOW_EVENT_BINDING, false },
+	{ "submit", NODE_SUBMIT_DIR, ARGO_WORKFLOW_TEMPLATE, false },
+	{ "submit-cluster", NODE_SUBMIT_DIR, ARGO_CLUSTER_WORKFLOW_TEMPLATE, false },
+	{ "submit-cron", NODE_SUBMIT_DIR, ARGO_CRON_WORKFLOW, false },
+	{ "webhook-clients", NODE_DOC_DIR, ARGO_KIND_COUNT, true },
+	{ "workflow-event-bindings", NODE_DOC_DIR, ARGO_WORKFLOW_EVENT_BINDING, false },
+	{ "workflow-templates", NODE_DOC_DIR, ARGO_WORKFLOW_TEMPLATE, false },
+	{ "workflows", NODE_WF_DIR, ARGO_WORKFLOW, false },
 };
 #define N_NAMESPACE_DIRS (sizeof(namespace_dirs) / sizeof(namespace_dirs[0]))
 
@@ -111,6 +115,7 @@ struct open_file {
 	bool written;                   /* write() or ftruncate() seen since open */
 	bool pending;                   /* a new document registered in scratch */
 	int failed;                     /* errno of the last failed commit, until rewritten */
+	int broken;                     /* a write failed: the text is incomplete, never sent */
 };
 
 static const struct fsops_config *cfg;
@@ -229,6 +234,7 @@ static int parse_path(const char *path, struct node *n)
 			n->type = namespace_dirs[i].type;
 			n->kind = namespace_dirs[i].kind;
 			n->dir = namespace_dirs[i].name;
+			n->webhooks = namespace_dirs[i].webhooks;
 			break;
 		}
 	if (!n->dir)
@@ -290,7 +296,62 @@ static void dir_key(const struct node *n, char *buf, size_t size)
 /* Whether the node's directory takes writes at all (bindings are read-only). */
 static bool writable_kind(const struct node *n)
 {
-	return n->type == NODE_EVENT_FILE || argo_kind_info(n->kind)->writable;
+	return n->type == NODE_EVENT_FILE || n->webhooks || argo_kind_info(n->kind)->writable;
+}
+
+/* The mode of a document: webhook clients hold secrets. */
+static mode_t doc_mode(const struct node *n)
+{
+	return n->webhooks ? 0600 : writable_kind(n) ? 0644 : 0444;
+}
+
+/* ---- the documents of a directory: Argo objects or webhook clients ----- */
+
+/* Without a Kubernetes API, say why once per attempt. */
+static int no_kube(const struct node *n)
+{
+	errlog_record("list", n->path, 0, -EOPNOTSUPP,
+		      "webhook clients live in a Kubernetes Secret: no Kubernetes API is configured "
+		      "(kube_server=, or run in a pod)");
+	return -EOPNOTSUPP;
+}
+
+static int doc_list(const struct node *n, struct model_entry **ret, size_t *count)
+{
+	if (n->webhooks)
+		return cfg->kube ? kube_webhooks_list(cfg->kube, n->ns, ret, count) : no_kube(n);
+	return model_list(model(), n->kind, node_ns(n), ret, count);
+}
+
+static int doc_stat(const struct node *n, struct model_entry *e)
+{
+	if (n->webhooks)
+		return cfg->kube ? kube_webhook_read(cfg->kube, n->ns, n->stem, NULL, NULL, e) :
+			no_kube(n);
+	return model_stat(model(), n->kind, node_ns(n), n->stem, e);
+}
+
+static int doc_read(const struct node *n, char **text, size_t *len)
+{
+	if (n->webhooks)
+		return cfg->kube ? kube_webhook_read(cfg->kube, n->ns, n->stem, text, len, NULL) :
+			no_kube(n);
+	return model_read(model(), n->kind, node_ns(n), n->stem, text, len);
+}
+
+static int doc_write(const struct node *n, const char *text, size_t len, const char *path)
+{
+	if (n->webhooks)
+		return cfg->kube ? kube_webhook_write(cfg->kube, n->ns, n->stem, text, len, path) :
+			no_kube(n);
+	return model_write(model(), n->kind, node_ns(n), n->stem, text, len, path);
+}
+
+static int doc_delete(const struct node *n, const char *path)
+{
+	if (n->webhooks)
+		return cfg->kube ? kube_webhook_delete(cfg->kube, n->ns, n->stem, path) : no_kube(n);
+	return model_delete(model(), n->kind, node_ns(n), n->stem, path);
 }
 
 /* ---- buffers and the scratch area -------------------------------------- */
@@ -625,10 +686,10 @@ static int stat_node(const struct node *n, struct stat *st)
 		/* a new workflow or event is only a file until it is sent */
 		if (n->type != NODE_DOC_FILE || n->kind == ARGO_WORKFLOW)
 			return -ENOENT;
-		r = model_stat(model(), n->kind, node_ns(n), n->stem, &e);
+		r = doc_stat(n, &e);
 		if (r < 0)
 			return r;
-		fill_file(st, writable_kind(n) ? 0644 : 0444, e.size, e.mtime);
+		fill_file(st, doc_mode(n), e.size, e.mtime);
 		return 0;
 	}
 	return -ENOENT;
@@ -691,13 +752,13 @@ static int readdir_docs(const struct node *n, void *dbuf, fuse_fill_dir_t filler
 	size_t count = 0;
 	int r;
 
-	r = model_list(model(), n->kind, node_ns(n), &entries, &count);
+	r = doc_list(n, &entries, &count);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < count && r == 0; i++) {
 		struct stat st = { .st_uid = cfg->uid, .st_gid = cfg->gid };
 
-		fill_file(&st, writable_kind(n) ? 0644 : 0444, entries[i].size, entries[i].mtime);
+		fill_file(&st, doc_mode(n), entries[i].size, entries[i].mtime);
 		r = add_entry(dbuf, filler, entries[i].name, &st);
 	}
 	if (r == 0)
@@ -766,7 +827,7 @@ static int fs_readdir(const char *path, void *dbuf, fuse_fill_dir_t filler,
 		      enum fuse_readdir_flags flags)
 {
 	struct node n;
-	char **names;
+	char **names, **more;
 	int r;
 
 	(void)offset;
@@ -799,6 +860,18 @@ static int fs_readdir(const char *path, void *dbuf, fuse_fill_dir_t filler,
 			r = add_entry(dbuf, filler, CLUSTER_DIR, NULL);
 		for (char **p = names; *p && r == 0; p++)
 			r = add_entry(dbuf, filler, *p, NULL);
+		/* and, with a Kubernetes API, the namespaces the token can list */
+		if (r == 0 && cfg->kube && kube_namespaces(cfg->kube, &more) == 0) {
+			for (char **p = more; *p && r == 0; p++) {
+				bool seen = false;
+
+				for (char **q = names; *q && !seen; q++)
+					seen = strcmp(*p, *q) == 0;
+				if (!seen)
+					r = add_entry(dbuf, filler, *p, NULL);
+			}
+			model_strv_free(more);
+		}
 		model_strv_free(names);
 		return r;
 	case NODE_META_DIR:
@@ -806,8 +879,11 @@ static int fs_readdir(const char *path, void *dbuf, fuse_fill_dir_t filler,
 			r = add_entry(dbuf, filler, model_meta_name((enum model_meta)i), NULL);
 		return r;
 	case NODE_NAMESPACE:
+		/* without a Kubernetes API, webhook-clients only answers when
+		 * asked for by name (with EOPNOTSUPP): find and grep -r go on */
 		for (size_t i = 0; i < N_NAMESPACE_DIRS && r == 0; i++)
-			r = add_entry(dbuf, filler, namespace_dirs[i].name, NULL);
+			if (!namespace_dirs[i].webhooks || cfg->kube)
+				r = add_entry(dbuf, filler, namespace_dirs[i].name, NULL);
 		return r;
 	case NODE_WF_DIR:
 		return readdir_runs(&n, dbuf, filler);
@@ -858,8 +934,7 @@ static int open_document(const struct node *n, int flags, struct open_file **ret
 	if (!b) {
 		char *text = NULL;
 		size_t len = 0;
-		int r = n->kind == ARGO_WORKFLOW ? -ENOENT :
-			model_read(model(), n->kind, node_ns(n), n->stem, &text, &len);
+		int r = n->kind == ARGO_WORKFLOW ? -ENOENT : doc_read(n, &text, &len);
 
 		if (r < 0)
 			return r;
@@ -868,7 +943,7 @@ static int open_document(const struct node *n, int flags, struct open_file **ret
 			text = NULL;
 			len = 0;
 		}
-		b = buf_from(text, len, 0644);
+		b = buf_from(text, len, doc_mode(n));
 		if (!b) {
 			free(text);
 			return -ENOMEM;
@@ -1041,14 +1116,14 @@ static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
 	if (!writable_kind(&n))
 		return -EACCES;
 	if (n.type == NODE_DOC_FILE && n.kind != ARGO_WORKFLOW) {
-		r = model_stat(model(), n.kind, node_ns(&n), n.stem, NULL);
+		r = doc_stat(&n, NULL);
 		if (r == 0) /* an existing document: this is an overwrite */
 			return fs_open(path, fi);
 		if (r != -ENOENT)
 			return r;
 	}
 	pending = n.type == NODE_DOC_FILE || n.type == NODE_EVENT_FILE;
-	b = buf_new(pending ? 0644 : (mode & 07777));
+	b = buf_new(pending ? (n.webhooks ? 0600 : 0644) : (mode & 07777));
 	if (!b)
 		return -ENOMEM;
 	pthread_mutex_lock(&scratch_lock);
@@ -1114,19 +1189,27 @@ static int fs_write(const char *path, const char *data, size_t size, off_t offse
 		return r < 0 ? r : (int)size;
 	}
 	if (offset < 0 || (size_t)offset > FSOPS_MAX_SCRATCH_FILE ||
-	    size > FSOPS_MAX_SCRATCH_FILE - (size_t)offset)
-		return -EFBIG;
-	end = (size_t)offset + size;
-	pthread_mutex_lock(&scratch_lock);
-	if (end > of->buf->len)
-		r = buf_resize(of->buf, end, scratch_accounted(of));
-	if (r == 0) {
-		memcpy(of->buf->data + offset, data, size);
-		clock_gettime(CLOCK_REALTIME, &of->buf->mtime);
-		of->dirty = of->written = true;
-		of->failed = 0;
+	    size > FSOPS_MAX_SCRATCH_FILE - (size_t)offset) {
+		r = -EFBIG;
+	} else {
+		end = (size_t)offset + size;
+		pthread_mutex_lock(&scratch_lock);
+		if (end > of->buf->len)
+			r = buf_resize(of->buf, end, scratch_accounted(of));
+		if (r == 0) {
+			memcpy(of->buf->data + offset, data, size);
+			clock_gettime(CLOCK_REALTIME, &of->buf->mtime);
+			of->dirty = of->written = true;
+			of->failed = 0;
+		}
+		pthread_mutex_unlock(&scratch_lock);
 	}
-	pthread_mutex_unlock(&scratch_lock);
+	if (r < 0 && !of->broken) { /* what was written is not the whole text */
+		of->broken = r;
+		errlog_record("write", of->path, 0, r, r == -EFBIG ?
+			      "over the 4 MiB limit: nothing will be sent" :
+			      "the text was not completely written: nothing will be sent");
+	}
 	return r < 0 ? r : (int)size;
 }
 
@@ -1167,6 +1250,8 @@ static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	if (r == 0 && of) {
 		of->dirty = of->written = true;
 		of->failed = 0;
+		if (size == 0)
+			of->broken = 0; /* starting over */
 	}
 	pthread_mutex_unlock(&scratch_lock);
 	buf_unref(b);
@@ -1191,7 +1276,7 @@ static int commit_text(const struct node *n, const char *text, size_t len, const
 		return model_send_event(model(), n->ns, n->name, text, len, path);
 	if (n->kind == ARGO_WORKFLOW)
 		return runs_create(runs(), n->ns, n->stem, text, len, path, name, sizeof(name));
-	return model_write(model(), n->kind, node_ns(n), n->stem, text, len, path);
+	return doc_write(n, text, len, path);
 }
 
 static int commit(struct open_file *of)
@@ -1203,6 +1288,13 @@ static int commit(struct open_file *of)
 	if ((of->node.type != NODE_DOC_FILE && of->node.type != NODE_SUBMIT_FILE &&
 	     of->node.type != NODE_EVENT_FILE) || !of->writable)
 		return 0;
+	if (of->broken) {
+		if (of->pending) { /* a refused new file is not kept */
+			scratch_remove(&of->node, of->buf);
+			of->pending = false;
+		}
+		return of->broken;
+	}
 	pthread_mutex_lock(&scratch_lock);
 	if (!of->dirty || !of->written) {
 		r = of->failed;
@@ -1291,7 +1383,7 @@ static int fs_unlink(const char *path)
 		return -ENOENT;
 	if (!writable_kind(&n))
 		return -EACCES;
-	return model_delete(model(), n.kind, node_ns(&n), n.stem, path);
+	return doc_delete(&n, path);
 }
 
 static int fs_readlink(const char *path, char *buf, size_t size)
@@ -1336,7 +1428,7 @@ static int snapshot(const struct node *n, struct buf **ret_buf)
 	} else {
 		if (n->type != NODE_DOC_FILE)
 			return -ENOENT;
-		r = model_read(model(), n->kind, node_ns(n), n->stem, &text, &len);
+		r = doc_read(n, &text, &len);
 		if (r < 0)
 			return r;
 	}

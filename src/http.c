@@ -73,6 +73,7 @@ struct http_client {
 struct request {
 	const char *method;
 	const char *path;           /* starts with '/' */
+	const char *content_type;   /* of the body; NULL: application/json */
 	const char *body;           /* NULL: none */
 	size_t body_len;
 	bool send_body;             /* body, or an empty one for POST/PUT/PATCH */
@@ -294,6 +295,11 @@ void http_client_free(struct http_client *client)
 	free(client);
 }
 
+long http_client_timeout_ms(const struct http_client *client)
+{
+	return client->timeout_ms;
+}
+
 unsigned long http_client_request_count(const struct http_client *client)
 {
 	/* C11 atomic_load() takes no pointer to const; the client itself is
@@ -418,8 +424,13 @@ static int headers_build(const struct request *rq, const char *auth, struct curl
 	r = headers_add(&headers, "Accept: application/json");
 	if (r == 0) /* no 100-continue round trip before a large body */
 		r = headers_add(&headers, "Expect:");
-	if (r == 0 && rq->send_body)
-		r = headers_add(&headers, "Content-Type: application/json");
+	if (r == 0 && rq->send_body) {
+		char line[128];
+
+		snprintf(line, sizeof(line), "Content-Type: %s",
+			 rq->content_type ? rq->content_type : "application/json");
+		r = headers_add(&headers, line);
+	}
 	if (r == 0 && auth) {
 		char *line;
 		int n = asprintf(&line, "Authorization: %s", auth);
@@ -681,13 +692,25 @@ int http_request(struct http_client *client, const char *method,
 		 const char *path_and_query, const char *body, size_t body_len,
 		 struct http_response *resp, char **ret_detail)
 {
+	return http_request_as(client, method, path_and_query, NULL, body, body_len, resp,
+			       ret_detail);
+}
+
+int http_request_as(struct http_client *client, const char *method,
+		    const char *path_and_query, const char *content_type,
+		    const char *body, size_t body_len,
+		    struct http_response *resp, char **ret_detail)
+{
 	struct request rq = {
 		.method = method,
 		.path = path_and_query,
+		.content_type = content_type,
 		.body = body,
 		.body_len = body_len,
 	};
 
+	if (content_type && (strlen(content_type) > 100 || strpbrk(content_type, "\r\n")))
+		return -EINVAL;
 	return run(client, &rq, resp, ret_detail);
 }
 

@@ -1,10 +1,15 @@
 /*
- * main.c - the argofs program: options, configuration check, wiring, mount.
+ * main.c - the argofs program: options, configuration check, server check,
+ * mount.
  *
  * A straight line: parse the options (exit 2 on a bad one), set up the token
- * source, the HTTP client and the model, ask the server for its version so
- * that a wrong address, certificate or token is reported before mounting,
- * then hand over to FUSE until unmounted.
+ * source, the HTTP client and the model, let libfuse check its own options
+ * and the mountpoint (exit 2), ask the server for its version so that a
+ * wrong address, certificate or token is reported before mounting (exit 1),
+ * then run the mount (mount.c) until it is unmounted or told to stop
+ * (exit 0, or 1 when mounting failed). SIGHUP drops the caches (documents
+ * and runs) and makes the token file be read again. Everything made here is freed here,
+ * after the mount has ended; the token never passes through this file.
  */
 #define FUSE_USE_VERSION 35
 
@@ -22,21 +27,36 @@
 #include "argofs/errmap.h"
 #include "argofs/fsops.h"
 #include "argofs/http.h"
+#include "argofs/kube.h"
 #include "argofs/log.h"
 #include "argofs/model.h"
+#include "argofs/mount.h"
 #include "argofs/options.h"
 #include "argofs/runs.h"
 #include "argofs/token.h"
 
 #define EXIT_USAGE 2
 
-/* Whether the FUSE arguments ask for the foreground (-f, -d). */
-static bool foreground(const struct fuse_args *args)
+/* What SIGHUP refreshes (borrowed). */
+struct reloadable {
+	struct model *model;
+	struct runs *runs;
+	struct kube *kube;               /* NULL without a Kubernetes API */
+	struct token_source *token;
+	struct token_source *kube_token; /* may be NULL */
+};
+
+static void reload(void *data)
 {
-	for (int i = 1; i < args->argc; i++)
-		if (strcmp(args->argv[i], "-f") == 0 || strcmp(args->argv[i], "-d") == 0)
-			return true;
-	return false;
+	struct reloadable *rl = data;
+
+	model_drop_caches(rl->model);
+	runs_drop_caches(rl->runs);
+	if (rl->kube)
+		kube_drop_caches(rl->kube);
+	token_source_invalidate(rl->token);
+	if (rl->kube_token)
+		token_source_invalidate(rl->kube_token);
 }
 
 static int make_token_source(const struct argofs_config *cfg, struct token_source **ret_src)
@@ -76,6 +96,12 @@ int main(int argc, char **argv)
 	struct http_client *http = NULL;
 	struct model *model = NULL;
 	struct runs *runs = NULL;
+	struct token_source *kube_token = NULL;
+	struct http_client *kube_http = NULL;
+	struct kube *kube = NULL;
+	struct mount *mnt = NULL;
+	struct fsops_config fs;
+	struct reloadable rl;
 	enum log_level level = LOG_LEVEL_WARN;
 	char *msg = NULL;
 	int r, status = EXIT_FAILURE;
@@ -100,9 +126,8 @@ int main(int argc, char **argv)
 		status = EXIT_USAGE;
 		goto out;
 	}
-	log_init(level, !foreground(&args));
 	/* libcurl runs with CURLOPT_NOSIGNAL: a peer closing a socket must not
-	 * kill the daemon (fuse_main() installs the same once mounted) */
+	 * kill the daemon (libfuse's signal handlers keep it ignored) */
 	signal(SIGPIPE, SIG_IGN);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		fprintf(stderr, "argofs: cannot initialise libcurl\n");
@@ -125,8 +150,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "argofs: cannot set up the HTTP client: %s\n", strerror(-r));
 		goto out_curl;
 	}
-	if (check_server(http, cfg.base_url) < 0)
-		goto out_curl;
 	r = model_new(&(struct model_config){
 			.http = http,
 			.cache_ttl = cfg.cache_ttl,
@@ -134,19 +157,54 @@ int main(int argc, char **argv)
 		}, &model);
 	if (r == 0)
 		r = runs_new(http, cfg.cache_ttl, &runs);
+	/* the webhook clients live in a Kubernetes Secret */
+	if (r == 0 && cfg.kube_url && cfg.kube_token_file)
+		r = token_source_new_file(cfg.kube_token_file, &kube_token);
+	if (r == 0 && cfg.kube_url)
+		r = http_client_new(&(struct http_config){
+				.base_url = cfg.kube_url,
+				.token = kube_token,
+				.ca_file = cfg.kube_ca_file,
+				.timeout_ms = (long)(cfg.timeout * 1000),
+			}, &kube_http);
+	if (r == 0 && kube_http)
+		r = kube_new(kube_http, cfg.cache_ttl, &kube);
 	if (r < 0) {
 		fprintf(stderr, "argofs: %s\n", strerror(-r));
 		goto out_curl;
 	}
-	status = fuse_main(args.argc, args.argv, fsops_operations(&(struct fsops_config){
-			.model = model,
-			.runs = runs,
-			.read_only = cfg.read_only,
-			.cache_ttl = cfg.cache_ttl,
-			.uid = getuid(),
-			.gid = getgid(),
-		}), NULL);
+	fs = (struct fsops_config){
+		.model = model,
+		.runs = runs,
+		.kube = kube,
+		.read_only = cfg.read_only,
+		.cache_ttl = cfg.cache_ttl,
+		.uid = getuid(),
+		.gid = getgid(),
+	};
+	rl = (struct reloadable){ .model = model, .runs = runs, .kube = kube, .token = token,
+				  .kube_token = kube_token };
+	r = mount_new(&args, &(struct mount_config){
+			.ops = fsops_operations(&fs),
+			.mountpoint = cfg.mountpoint,
+			.log_level = level,
+			.reload = reload,
+			.data = &rl,
+		}, &mnt);
+	if (r < 0) {
+		/* libfuse has said what it refused */
+		status = r == -EINVAL ? EXIT_USAGE : EXIT_FAILURE;
+		goto out_curl;
+	}
+	if (check_server(http, cfg.base_url) < 0)
+		goto out_mount;
+	status = mount_run(mnt) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+out_mount:
+	mount_free(mnt);
 out_curl:
+	kube_free(kube);
+	http_client_free(kube_http);
+	token_source_free(kube_token);
 	runs_free(runs);
 	model_free(model);
 	http_client_free(http);

@@ -412,12 +412,6 @@ static void mount_path(char *buf, size_t size, enum argo_kind kind, const char *
 		strncat(buf, ".yaml", size - strlen(buf) - 1);
 }
 
-static int record(const char *op, const char *path, int r, const struct argo_error *err)
-{
-	errlog_record(op, path, err->status, r, err->message);
-	return r;
-}
-
 static int doc_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct cached_doc *)a)->name, ((const struct cached_doc *)b)->name);
@@ -431,15 +425,18 @@ static int dir_refresh(struct model *m, enum argo_kind kind, const char *ns)
 	struct cached_doc *docs;
 	json_t *items = NULL, *item;
 	size_t i, n;
-	double at = now();
+	double at;
 	int r;
 
 	r = argo_list(m->http, kind, ns, NULL, LIST_PAGE_SIZE, &items, &err);
+	/* fresh from when it arrived: a listing that takes longer than the TTL
+	 * to fetch must still answer the lookups that follow it */
+	at = now();
 	if (r < 0) {
 		char path[300];
 
 		mount_path(path, sizeof(path), kind, ns, NULL);
-		return record("list", path, r, &err);
+		return argo_record("list", path, r, &err);
 	}
 	n = json_array_size(items);
 	docs = calloc(n ? n : 1, sizeof(*docs));
@@ -466,6 +463,19 @@ static int dir_refresh(struct model *m, enum argo_kind kind, const char *ns)
 	json_decref(items);
 	/* the server sorts by name, but a merged or hostile reply may not */
 	qsort(docs, n, sizeof(*docs), doc_cmp);
+	/* a name twice (a hostile reply, or pages that overlap when the list
+	 * changed between them): keep the last */
+	for (i = 1; i < n;) {
+		if (strcmp(docs[i - 1].name, docs[i].name) == 0) {
+			log_warn("%s: the list names '%s' twice", argo_kind_info(kind)->route,
+				 docs[i].name);
+			doc_release(&docs[i - 1]);
+			memmove(&docs[i - 1], &docs[i], (n - i) * sizeof(*docs));
+			n--;
+		} else {
+			i++;
+		}
+	}
 
 	pthread_mutex_lock(&m->lock);
 	dc = dir_find(m, kind, ns, true);
@@ -645,7 +655,7 @@ static int doc_fetch(struct model *m, enum argo_kind kind, const char *ns,
 		char path[600];
 
 		mount_path(path, sizeof(path), kind, ns, name);
-		return record("get", path, r, &err);
+		return argo_record("get", path, r, &err);
 	}
 	r = doc_answer(m, kind, ns, name, obj, ret_entry, ret_text, ret_len);
 	json_decref(obj);
@@ -673,7 +683,7 @@ static void tomb_reap(struct model *m, struct tombstone *t)
 	if (r == 0 || r == -ENOENT) /* gone either way: remember that */
 		doc_remember(m, t->kind, t->ns, t->name, NULL, 0, (struct timespec){ 0 });
 	else /* the object shows again: the removal did not happen */
-		record("delete", t->op_path, r, &err);
+		argo_record("delete", t->op_path, r, &err);
 	tomb_free(t);
 }
 
@@ -787,6 +797,14 @@ static int document_check(json_t *doc, enum argo_kind kind, const char *ns,
 		snprintf(why, size, "metadata must be a mapping");
 		return -EINVAL;
 	}
+	for (size_t i = 0; i < 2; i++) {
+		json_t *v = json_object_get(doc, i ? "status" : "spec");
+
+		if (v && !json_is_null(v) && !json_is_object(v)) {
+			snprintf(why, size, "%s must be a mapping", i ? "status" : "spec");
+			return -EINVAL;
+		}
+	}
 	if (name && !json_is_null(name) &&
 	    (!json_is_string(name) || !argo_valid_name(json_string_value(name)))) {
 		snprintf(why, size, "metadata.name must be a lowercase DNS-1123 name");
@@ -881,7 +899,7 @@ int model_parse_document(enum argo_kind kind, const char *ns, const char *text,
 	if (len > MODEL_MAX_DOCUMENT) {
 		snprintf(err.message, sizeof(err.message),
 			 "document of %zu bytes is over the %u-byte limit", len, MODEL_MAX_DOCUMENT);
-		return record("write", op_path, -EFBIG, &err);
+		return argo_record("write", op_path, -EFBIG, &err);
 	}
 	r = yj_yaml_to_json(text, len, &doc, &yerr);
 	if (r < 0) {
@@ -890,12 +908,12 @@ int model_parse_document(enum argo_kind kind, const char *ns, const char *text,
 				 yerr.line, yerr.column, yerr.message);
 		else
 			snprintf(err.message, sizeof(err.message), "%s", yerr.message);
-		return record("parse", op_path, r, &err);
+		return argo_record("parse", op_path, r, &err);
 	}
 	r = document_check(doc, kind, ns, err.message, sizeof(err.message));
 	if (r < 0) {
 		json_decref(doc);
-		return record("parse", op_path, r, &err);
+		return argo_record("parse", op_path, r, &err);
 	}
 	*ret_doc = doc;
 	return 0;
@@ -942,7 +960,7 @@ int model_write(struct model *m, enum argo_kind kind, const char *ns,
 out:
 	json_decref(doc);
 	json_decref(reply);
-	return r < 0 ? record(op, op_path, r, &err) : 0;
+	return r < 0 ? argo_record(op, op_path, r, &err) : 0;
 }
 
 int model_delete(struct model *m, enum argo_kind kind, const char *ns,
@@ -997,7 +1015,7 @@ static int meta_fetch(struct model *m, enum model_meta meta, json_t **ret_reply)
 	pthread_mutex_unlock(&m->lock);
 	r = argo_get_json(m->http, meta_paths[meta], &reply, &err);
 	if (r < 0)
-		return record("get", meta_paths[meta], r, &err);
+		return argo_record("get", meta_paths[meta], r, &err);
 	pthread_mutex_lock(&m->lock);
 	json_decref(m->meta[meta].reply);
 	m->meta[meta].reply = json_incref(reply);
@@ -1103,7 +1121,7 @@ int model_send_event(struct model *m, const char *ns, const char *discriminator,
 	if (len > MODEL_MAX_DOCUMENT) {
 		snprintf(err.message, sizeof(err.message),
 			 "payload of %zu bytes is over the %u-byte limit", len, MODEL_MAX_DOCUMENT);
-		return record("event", op_path, -EFBIG, &err);
+		return argo_record("event", op_path, -EFBIG, &err);
 	}
 	/* JSON is sent as it is; YAML is converted with the CLI's rules */
 	doc = json_loadb(text, len, JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, NULL);
@@ -1113,7 +1131,7 @@ int model_send_event(struct model *m, const char *ns, const char *discriminator,
 			snprintf(err.message, sizeof(err.message),
 				 "the payload is neither JSON nor YAML: line %d, column %d: %s",
 				 yerr.line, yerr.column, yerr.message);
-			return record("event", op_path, r, &err);
+			return argo_record("event", op_path, r, &err);
 		}
 		json = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY);
 		json_decref(doc);
@@ -1126,5 +1144,5 @@ int model_send_event(struct model *m, const char *ns, const char *discriminator,
 	}
 	r = argo_send_event(m->http, ns, discriminator, text, len, &err);
 	free(json);
-	return r < 0 ? record("event", op_path, r, &err) : 0;
+	return r < 0 ? argo_record("event", op_path, r, &err) : 0;
 }

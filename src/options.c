@@ -4,8 +4,10 @@
  * libfuse's fuse_opt_parse() does the parsing: "name=%s" templates collect
  * our options into a private struct parse_state (fuse_opt strdup()s them),
  * FUSE_OPT_KEY entries handle flags, and option_proc() keeps every option it
- * does not know (allow_other, fsname=..., -f, -d...) for fuse_main().
- * Non-option arguments are taken out while parsing and the mountpoint is put
+ * does not know (allow_other, fsname=..., -f, -d...) for libfuse, but drops
+ * the generic options of fstab and mount(8) that no FUSE file system takes
+ * (_netdev, noauto, x-systemd.*...). Non-option arguments are taken out
+ * while parsing and the mountpoint is put
  * back at the end, because only once all of them are seen is it known
  * whether the first one is SERVER. apply() then checks values and falls back
  * to the argo CLI's environment variables. Every string in the config is
@@ -37,6 +39,9 @@ struct parse_state {
 	char *base_href;
 	char *token_file;
 	char *ca_file;
+	char *kube_server;
+	char *kube_token_file;
+	char *kube_ca_file;
 	char *namespace;
 	char *timeout;
 	char *cache_ttl;
@@ -45,6 +50,8 @@ struct parse_state {
 	bool read_only;
 	bool help;
 	bool version;
+	bool fsname;           /* fsname= or subtype= given: left as they are */
+	bool allow_other;      /* kept for FUSE, with default_permissions added */
 	char *positional[2];   /* [SERVER] MOUNTPOINT, malloc'd */
 	size_t n_positional;
 	int err;               /* set by option_proc when it fails */
@@ -57,6 +64,8 @@ enum {
 	KEY_HELP,
 	KEY_VERSION,
 	KEY_NO_VALUE,
+	KEY_FSNAME,
+	KEY_ALLOW_OTHER,
 };
 
 /* "name=VALUE" into @field, and a bare "name" reported as missing its value. */
@@ -69,6 +78,9 @@ static const struct fuse_opt option_table[] = {
 	VALUE_OPT("base_href", base_href),
 	VALUE_OPT("token_file", token_file),
 	VALUE_OPT("ca_file", ca_file),
+	VALUE_OPT("kube_server", kube_server),
+	VALUE_OPT("kube_token_file", kube_token_file),
+	VALUE_OPT("kube_ca_file", kube_ca_file),
 	VALUE_OPT("namespace", namespace),
 	VALUE_OPT("timeout", timeout),
 	VALUE_OPT("cache_ttl", cache_ttl),
@@ -79,6 +91,9 @@ static const struct fuse_opt option_table[] = {
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
 	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_KEY("fsname=", KEY_FSNAME),
+	FUSE_OPT_KEY("subtype=", KEY_FSNAME),
+	FUSE_OPT_KEY("allow_other", KEY_ALLOW_OTHER),
 	FUSE_OPT_END
 };
 
@@ -92,6 +107,9 @@ static const char help_text[] =
 	"    -o base_href=PATH      path prefix of the server's API (env ARGO_BASE_HREF)\n"
 	"    -o token_file=PATH     token file, re-read when it changes (else env ARGO_TOKEN, else the pod's)\n"
 	"    -o ca_file=PATH        CA certificates to verify the server with\n"
+	"    -o kube_server=URL     Kubernetes API, for webhook clients (default: in a pod, the cluster's)\n"
+	"    -o kube_token_file=PATH  its token (default: the pod's service-account token)\n"
+	"    -o kube_ca_file=PATH   its CA certificates (default: the pod's service-account CA)\n"
 	"    -o insecure            do not verify the server's certificate (env ARGO_INSECURE_SKIP_VERIFY=true)\n"
 	"    -o namespace=NS[:NS..] namespaces shown at the root (env ARGO_NAMESPACE)\n"
 	"    -o timeout=SECONDS     time limit of each request (default 30)\n"
@@ -103,11 +121,12 @@ static const char help_text[] =
 	"\n"
 	"FUSE options (any other -o option is passed to FUSE):\n"
 	"    -f                     stay in the foreground and log to stderr\n"
-	"    -d                     print FUSE debug output (implies -f)\n"
+	"    -d                     print FUSE debug output (implies -f and log_level=debug)\n"
 	"    -s                     handle one request at a time\n"
 	"    -o allow_other         let other users access the mount\n"
 	"    -o default_permissions let the kernel check file modes\n"
 	"    -o auto_unmount        unmount when argofs exits, even if killed\n"
+	"    -o fsname=NAME         the mount's source in /proc/mounts and df (default: SERVER)\n"
 	"\n"
 	"Environment:\n"
 	"    ARGO_SERVER            server, when neither SERVER nor server= is given\n"
@@ -117,11 +136,30 @@ static const char help_text[] =
 	"    ARGO_NAMESPACE         namespace, when not given\n"
 	"    ARGO_TOKEN             the token (\"Bearer ...\" or bare), when there is no token_file=\n"
 	"    ARGOFS_SA_TOKEN_FILE   the pod's service-account token file, tried last; by default\n"
-	"                           " ARGOFS_SA_TOKEN_FILE "\n";
+	"                           " ARGOFS_SA_TOKEN_FILE "\n"
+	"    NOTIFY_SOCKET          where to send systemd's READY=1 and STOPPING=1 (Type=notify)\n";
 
 const char *options_help_text(void)
 {
 	return help_text;
+}
+
+/* Whether -o @opt is one of the options fstab and mount(8) hand to every
+ * file system's helper that libfuse does not take (it takes the kernel's
+ * flags: rw, ro, dev, nodev, suid, exec, sync, atime...). "" is what an
+ * empty -o or a doubled comma gives; mount.fuse3 drops it and the others
+ * too, but they also come from a direct `argofs ... -o "$OPTIONS"`. */
+static bool mount8_generic(const char *opt)
+{
+	static const char *const names[] = {
+		"", "defaults", "auto", "noauto", "user", "users", "nouser", "owner", "group",
+		"nofail", "_netdev",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(opt, names[i]) == 0)
+			return true;
+	return strncmp(opt, "x-", 2) == 0 || strncmp(opt, "comment=", 8) == 0;
 }
 
 /* Set *ret_msg to a malloc'd "argofs: ..." line and return -EINVAL, or
@@ -167,6 +205,12 @@ static int option_proc(void *data, const char *arg, int key, struct fuse_args *o
 	case KEY_VERSION:
 		st->version = true;
 		return 0;
+	case KEY_FSNAME:
+		st->fsname = true;
+		return 1;
+	case KEY_ALLOW_OTHER:
+		st->allow_other = true;
+		return 1;
 	case KEY_NO_VALUE:
 		st->err = fail(&st->msg, "option '%s' needs a value (-o %s=...)", arg, arg);
 		return -1;
@@ -183,8 +227,11 @@ static int option_proc(void *data, const char *arg, int key, struct fuse_args *o
 		}
 		st->n_positional++;
 		return 0;
+	case FUSE_OPT_KEY_OPT:
+		/* Not ours: a FUSE option for libfuse, unless mount(8)'s. */
+		return mount8_generic(arg) ? 0 : 1;
 	default:
-		/* Not ours: a FUSE option, for fuse_main(). */
+		/* -f, -d, -s...: for libfuse. */
 		return 1;
 	}
 }
@@ -347,6 +394,48 @@ static bool parse_seconds(const char *s, double min, bool exclusive, double *ret
 	return true;
 }
 
+/* Make *path absolute against the current directory (fuse_daemonize()
+ * moves the daemon to "/"), without resolving symlinks: the token file's
+ * Kubernetes symlinks are followed at each read. */
+static int make_absolute(char **path, char **ret_msg)
+{
+	char *cwd, *abs;
+	int n;
+
+	if (!*path || (*path)[0] == '/')
+		return 0;
+	cwd = getcwd(NULL, 0);
+	if (!cwd)
+		return errno == ENOMEM ? -ENOMEM :
+			fail(ret_msg, "cannot make '%s' absolute: %s", *path, strerror(errno));
+	n = asprintf(&abs, "%s/%s", cwd, *path);
+	free(cwd);
+	if (n < 0)
+		return -ENOMEM;
+	free(*path);
+	*path = abs;
+	return 0;
+}
+
+/* Name the mount after @server as given, "fsname=SERVER,subtype=argofs",
+ * unless the command line names it: /proc/mounts, df and findmnt then show
+ * the server, the type stays fuse.argofs (libfuse adds subtype= only when
+ * no fsname= is given), and `mount -a` recognises an fstab line as mounted. */
+static int add_fsname(struct fuse_args *args, const char *server)
+{
+	char *opts = NULL, *name;
+	int r = -ENOMEM;
+
+	if (asprintf(&name, "fsname=%s", server) < 0)
+		return -ENOMEM;
+	if (fuse_opt_add_opt_escaped(&opts, name) == 0 && fuse_opt_add_opt(&opts, "subtype=argofs") == 0 &&
+	    fuse_opt_add_arg(args, "-o") == 0 && fuse_opt_add_arg(args, opts) == 0)
+		r = 0;
+	free(name);
+	free(opts);
+	return r;
+}
+
 /* Move *p into the result (so that parse_state no longer frees it). */
 static char *take(char **p)
 {
@@ -390,6 +479,40 @@ static int apply_token(struct parse_state *st, struct argofs_config *cfg, char *
 	return 0;
 }
 
+/* The Kubernetes API (webhook clients): kube_server=, else inside a pod the
+ * cluster's (KUBERNETES_SERVICE_HOST/PORT) with the pod's service-account
+ * token and CA. None of it: no Kubernetes API. */
+static int apply_kube(struct parse_state *st, struct argofs_config *cfg, char **ret_msg)
+{
+	const char *host = env("KUBERNETES_SERVICE_HOST"), *port = env("KUBERNETES_SERVICE_PORT");
+	const char *sa = env("ARGOFS_SA_TOKEN_FILE");
+	int r;
+
+	if (st->kube_server) {
+		r = options_base_url(st->kube_server, NULL, true, &cfg->kube_url);
+		if (r == -EINVAL)
+			return fail(ret_msg, "invalid kube_server '%s' (host:port or https://host:port)",
+				    st->kube_server);
+	} else if (host && port) {
+		r = asprintf(&cfg->kube_url, strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s",
+			     host, port) < 0 ? -ENOMEM : 0;
+	} else {
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (st->kube_token_file)
+		cfg->kube_token_file = take(&st->kube_token_file);
+	else if (access(sa ? sa : ARGOFS_SA_TOKEN_FILE, F_OK) == 0)
+		cfg->kube_token_file = strdup(sa ? sa : ARGOFS_SA_TOKEN_FILE);
+	if (st->kube_ca_file)
+		cfg->kube_ca_file = take(&st->kube_ca_file);
+	else if (access(ARGOFS_SA_CA_FILE, F_OK) == 0)
+		cfg->kube_ca_file = strdup(ARGOFS_SA_CA_FILE);
+	r = make_absolute(&cfg->kube_token_file, ret_msg);
+	return r < 0 ? r : make_absolute(&cfg->kube_ca_file, ret_msg);
+}
+
 static int apply(struct parse_state *st, struct fuse_args *args, struct argofs_config *cfg,
 		 char **ret_msg)
 {
@@ -400,11 +523,12 @@ static int apply(struct parse_state *st, struct fuse_args *args, struct argofs_c
 
 	if (st->n_positional == 2)
 		server = st->positional[0];
-	if (st->n_positional > 0 &&
-	    fuse_opt_add_arg(args, st->positional[st->n_positional - 1]) != 0)
-		return -ENOMEM;
-	if (st->help || st->version)
+	if (st->help || st->version) {
+		if (st->n_positional > 0 &&
+		    fuse_opt_add_arg(args, st->positional[st->n_positional - 1]) != 0)
+			return -ENOMEM;
 		return 0;
+	}
 	if (st->n_positional == 0)
 		return fail(ret_msg, "no mountpoint given (usage: argofs [SERVER] MOUNTPOINT [options])");
 
@@ -417,6 +541,16 @@ static int apply(struct parse_state *st, struct fuse_args *args, struct argofs_c
 		server = env("ARGO_SERVER");
 	if (!server)
 		return fail(ret_msg, "no server given (use SERVER, -o server=URL or ARGO_SERVER)");
+	/* read_only is also a read-only mount: the kernel refuses every change */
+	/* other users reach the mount with the owner's token: let the kernel
+	 * enforce the modes argofs shows (docs/security.md) */
+	if (st->allow_other && fuse_opt_add_arg(args, "-odefault_permissions") != 0)
+		return -ENOMEM;
+	if ((!st->fsname && add_fsname(args, server) < 0) ||
+	    (st->read_only && fuse_opt_add_arg(args, "-oro") != 0) ||
+	    fuse_opt_add_arg(args, st->positional[st->n_positional - 1]) != 0 ||
+	    !(cfg->mountpoint = strdup(st->positional[st->n_positional - 1])))
+		return -ENOMEM;
 
 	base_href = st->base_href ? st->base_href : env("ARGO_BASE_HREF");
 	if (base_href && !url_part_ok(base_href))
@@ -439,6 +573,11 @@ static int apply(struct parse_state *st, struct fuse_args *args, struct argofs_c
 	}
 
 	r = apply_token(st, cfg, ret_msg);
+	if (r < 0)
+		return r;
+	r = make_absolute(&cfg->token_file, ret_msg);
+	if (r == 0)
+		r = make_absolute(&cfg->ca_file, ret_msg);
 	if (r < 0)
 		return r;
 
@@ -464,7 +603,7 @@ static int apply(struct parse_state *st, struct fuse_args *args, struct argofs_c
 		cfg->log_level = take(&st->log_level);
 	}
 	cfg->read_only = st->read_only;
-	return 0;
+	return apply_kube(st, cfg, ret_msg);
 }
 
 static void parse_state_release(struct parse_state *st)
@@ -473,6 +612,9 @@ static void parse_state_release(struct parse_state *st)
 	free(st->base_href);
 	free(st->token_file);
 	free(st->ca_file);
+	free(st->kube_server);
+	free(st->kube_token_file);
+	free(st->kube_ca_file);
 	free(st->namespace);
 	free(st->timeout);
 	free(st->cache_ttl);
@@ -519,10 +661,14 @@ void options_free(struct argofs_config *cfg)
 {
 	if (!cfg)
 		return;
+	free(cfg->mountpoint);
 	free(cfg->base_url);
 	free(cfg->token_file);
 	token_value_free(cfg->token_value);
 	free(cfg->ca_file);
+	free(cfg->kube_url);
+	free(cfg->kube_token_file);
+	free(cfg->kube_ca_file);
 	for (size_t i = 0; i < cfg->n_namespaces; i++)
 		free(cfg->namespaces[i]);
 	free(cfg->namespaces);

@@ -199,12 +199,6 @@ void runs_drop_caches(struct runs *rs)
 	pthread_mutex_unlock(&rs->lock);
 }
 
-static int record(const char *op, const char *path, int r, const struct argo_error *err)
-{
-	errlog_record(op, path, err->status, r, err->message);
-	return r;
-}
-
 /* ---- listing ------------------------------------------------------------ */
 
 /* Fill @e from a (projected) workflow object. Returns false when it has no
@@ -241,6 +235,30 @@ static int entry_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct run_entry *)a)->name, ((const struct run_entry *)b)->name);
+}
+
+/* A name twice in a list (a hostile reply, or pages that overlap when the
+ * list changed between them) is shown once, with a log line. Returns the new
+ * count; the order is by name. */
+static size_t unique_names(struct run_entry *entries, size_t n)
+{
+	size_t out = 0;
+
+	qsort(entries, n, sizeof(*entries), name_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (out > 0 && strcmp(entries[out - 1].name, entries[i].name) == 0) {
+			log_warn("workflows: the list names '%s' twice", entries[i].name);
+			entries[out - 1] = entries[i];
+			continue;
+		}
+		entries[out++] = entries[i];
+	}
+	return out;
+}
+
 static struct run_ns *ns_find_locked(struct runs *rs, const char *ns, bool create)
 {
 	struct run_ns *rn;
@@ -267,15 +285,16 @@ static int ns_refresh(struct runs *rs, const char *ns)
 	struct run_ns *rn;
 	json_t *items = NULL, *item;
 	size_t i, n = 0;
-	double at = now();
+	double at;
 	int r;
 
 	r = argo_list(rs->http, ARGO_WORKFLOW, ns, LIST_FIELDS, LIST_PAGE_SIZE, &items, &err);
+	at = now(); /* fresh from when it arrived (see model.c) */
 	if (r < 0) {
 		char path[300];
 
 		snprintf(path, sizeof(path), "/%s/workflows", ns);
-		return record("list", path, r, &err);
+		return argo_record("list", path, r, &err);
 	}
 	entries = calloc(json_array_size(items) + 1, sizeof(*entries));
 	if (!entries) {
@@ -286,6 +305,7 @@ static int ns_refresh(struct runs *rs, const char *ns)
 		if (entry_from(item, &entries[n]))
 			n++;
 	json_decref(items);
+	n = unique_names(entries, n);
 	qsort(entries, n, sizeof(*entries), entry_cmp);
 	pthread_mutex_lock(&rs->lock);
 	rn = ns_find_locked(rs, ns, true);
@@ -483,7 +503,7 @@ static int object_get(struct runs *rs, const char *ns, const char *name, json_t 
 		char path[600];
 
 		snprintf(path, sizeof(path), "/%s/workflows/%s", ns, name);
-		return r == -ENOENT ? r : record("get", path, r, &err);
+		return r == -ENOENT ? r : argo_record("get", path, r, &err);
 	}
 	remember_entry(rs, ns, obj);
 	pthread_mutex_lock(&rs->lock);
@@ -867,7 +887,7 @@ static void *log_follower(void *arg)
 				char path[600];
 
 				log_path(l, path, sizeof(path));
-				record("log", path, r, &err);
+				argo_record("log", path, r, &err);
 			}
 			return NULL;
 		}
@@ -944,7 +964,7 @@ static int log_ensure(struct runs *rs, const char *ns, const char *name)
 
 			log_path(l, path, sizeof(path));
 			log_free(l);
-			return record("log", path, r, &err);
+			return argo_record("log", path, r, &err);
 		}
 		pthread_mutex_lock(&rs->lock);
 		if (log_find_locked(rs, ns, name)) { /* someone else was quicker */
@@ -1106,7 +1126,7 @@ int runs_create(struct runs *rs, const char *ns, const char *stem, const char *t
 	r = argo_create(rs->http, ARGO_WORKFLOW, ns, doc, &reply, &err);
 	json_decref(doc);
 	if (r < 0)
-		return record("create", op_path, r, &err);
+		return argo_record("create", op_path, r, &err);
 	name = str_at(reply, "metadata", "name");
 	snprintf(ret_name, size, "%s", name ? name : "");
 	remember_entry(rs, ns, reply);
@@ -1121,7 +1141,7 @@ int runs_delete(struct runs *rs, const char *ns, const char *name, const char *o
 
 	if (r == 0 || r == -ENOENT)
 		forget_entry(rs, ns, name);
-	return r < 0 ? record("delete", op_path, r, &err) : 0;
+	return r < 0 ? argo_record("delete", op_path, r, &err) : 0;
 }
 
 /* The verbs of ctl, and the body each sends (API-NOTES §1). */
@@ -1162,12 +1182,12 @@ int runs_action(struct runs *rs, const char *ns, const char *name, const char *t
 	if (!body) {
 		snprintf(err.message, sizeof(err.message),
 			 "unknown action '%s': one of " RUNS_CTL_VERBS, verb);
-		return record("action", op_path, -EINVAL, &err);
+		return argo_record("action", op_path, -EINVAL, &err);
 	}
 	r = argo_workflow_action(rs->http, ns, name, verb, body, &reply, &err);
 	json_decref(body);
 	if (r < 0)
-		return record(verb, op_path, r, &err);
+		return argo_record(verb, op_path, r, &err);
 	forget_entry(rs, ns, name); /* its object and phase changed */
 	remember_entry(rs, ns, reply); /* the workflow, or the new one of resubmit */
 	json_decref(reply);
@@ -1319,7 +1339,10 @@ static int key_value_lines(const char *text, size_t len, json_t **ret_opts)
 			json_decref(list);
 			return 1; /* not this form */
 		}
-		json_array_append_new(list, json_stringn(line, trimmed));
+		if (json_array_append_new(list, json_stringn(line, trimmed)) < 0) {
+			json_decref(list); /* jansson takes UTF-8 only */
+			return -EINVAL;
+		}
 	}
 	*ret_opts = json_array_size(list) ? json_pack("{s:o}", "parameters", list) : json_object();
 	if (!json_array_size(list))
@@ -1335,6 +1358,8 @@ static int submit_options(const char *text, size_t len, json_t **ret_opts, char 
 	int r;
 
 	r = key_value_lines(text, len, ret_opts);
+	if (r == -EINVAL)
+		snprintf(why, size, "a parameter line is not valid UTF-8");
 	if (r <= 0)
 		return r;
 	r = yj_yaml_to_json(text, len, &doc, &yerr);
@@ -1476,7 +1501,7 @@ int runs_submit(struct runs *rs, const char *ns, enum argo_kind kind,
 		s->error = r;
 	}
 	pthread_mutex_unlock(&rs->lock);
-	return r < 0 ? record("submit", op_path, r, &err) : 0;
+	return r < 0 ? argo_record("submit", op_path, r, &err) : 0;
 }
 
 int runs_last_submitted(struct runs *rs, const char *ns, enum argo_kind kind,

@@ -45,7 +45,13 @@ const struct argo_kind_info *argo_kind_info(enum argo_kind kind);
 struct argo_error {
 	long status;          /* HTTP status, 0 when no reply came */
 	char message[512];    /* the server's "message", or the transport's reason */
+	char request[300];    /* "METHOD /api/path" of the failed request, "" if none was sent */
 };
+
+/* Record a failure the user will see as @r at a system call: in errlog (and
+ * so in the log, once) with the mount path, the operation, the request's
+ * method and API path, its status and the server's message. Returns @r. */
+int argo_record(const char *op, const char *mount_path, int r, const struct argo_error *err);
 
 /* Whether @name is a valid object name (DNS-1123 subdomain, <= 253 chars). */
 bool argo_valid_name(const char *name);
@@ -61,6 +67,13 @@ bool argo_valid_name(const char *name);
 int argo_call(struct http_client *http, const char *method, const char *path,
 	      json_t *body, enum errmap_op op, json_t **ret_reply,
 	      struct argo_error *err);
+
+/* argo_call() with a body of @content_type (NULL: application/json). The
+ * same decoding serves the Kubernetes API, whose errors (Status objects)
+ * also carry "message". */
+int argo_call_as(struct http_client *http, const char *method, const char *path,
+		 const char *content_type, json_t *body, enum errmap_op op,
+		 json_t **ret_reply, struct argo_error *err);
 
 /*
  * List every object of @kind in @ns (NULL for cluster-scoped kinds), following

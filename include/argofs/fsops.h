@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+struct kube;
 struct model;
 struct runs;
 
@@ -31,6 +32,7 @@ struct runs;
 struct fsops_config {
 	struct model *model;    /* borrowed */
 	struct runs *runs;      /* borrowed */
+	struct kube *kube;      /* borrowed; NULL without a Kubernetes API */
 	bool read_only;         /* every write path fails with EROFS, without a request */
 	double cache_ttl;       /* seconds; the kernel's entry timeout follows it */
 	uid_t uid;              /* owner shown on every file */

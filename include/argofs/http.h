@@ -80,6 +80,14 @@ int http_request(struct http_client *client, const char *method,
 		 const char *path_and_query, const char *body, size_t body_len,
 		 struct http_response *resp, char **ret_detail);
 
+/* http_request() with a body of @content_type (NULL: application/json), e.g.
+ * "application/merge-patch+json" for a Kubernetes PATCH. -EINVAL for a
+ * content type with CR/LF or over 100 bytes. */
+int http_request_as(struct http_client *client, const char *method,
+		    const char *path_and_query, const char *content_type,
+		    const char *body, size_t body_len,
+		    struct http_response *resp, char **ret_detail);
+
 /*
  * Stream GET @path_and_query: @on_data is called with each piece of the body
  * as it arrives (not split on lines); it returns 0 to go on or non-zero to
@@ -104,5 +112,8 @@ void http_response_release(struct http_response *resp);
  * 401 retries included; a connection that failed before the request went out
  * is not counted (for tests/benchmarks). */
 unsigned long http_client_request_count(const struct http_client *client);
+
+/* The client's timeout (milliseconds): what one operation may take. */
+long http_client_timeout_ms(const struct http_client *client);
 
 #endif

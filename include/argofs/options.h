@@ -22,13 +22,22 @@ struct fuse_args;
  * variable of the same name, when set, names another path (tests, unusual
  * pods). */
 #define ARGOFS_SA_TOKEN_FILE "/var/run/secrets/kubernetes.io/serviceaccount/token"
+/* The CA of the cluster, as mounted in a pod. */
+#define ARGOFS_SA_CA_FILE "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
 
 struct argofs_config {
+	char *mountpoint;      /* MOUNTPOINT as given (also left in the FUSE arguments) */
 	char *base_url;        /* normalised: "https://host:port" + base href, no trailing '/' */
-	char *token_file;      /* token_file=, or the service-account file if present; NULL if none */
+	char *token_file;      /* token_file=, or the service-account file if present; NULL if
+	                        * none; absolute (a relative one is taken from the current
+	                        * directory: the daemon runs in "/") */
 	char *token_value;     /* ARGO_TOKEN when no token_file= was given; NULL otherwise */
 	bool insecure;         /* insecure / ARGO_INSECURE_SKIP_VERIFY=true */
-	char *ca_file;         /* ca_file= */
+	char *ca_file;         /* ca_file=, absolute like token_file */
+	char *kube_url;        /* kube_server=, or in a pod https://$KUBERNETES_SERVICE_HOST:PORT;
+	                        * NULL: no Kubernetes API (no webhook clients) */
+	char *kube_token_file; /* kube_token_file=, or the pod's service-account token */
+	char *kube_ca_file;    /* kube_ca_file=, or the pod's service-account CA */
 	char **namespaces;     /* namespace=a:b:c / ARGO_NAMESPACE; NULL-terminated, may be empty */
 	size_t n_namespaces;
 	double timeout;        /* timeout= seconds, > 0 */
@@ -42,8 +51,16 @@ struct argofs_config {
 /*
  * Parse @args (argv as given to main) into @cfg. Recognised argofs options
  * are removed from @args; what remains (program name, FUSE options, and the
- * mountpoint, moved to the end) is for fuse_main(). Options argofs does not
- * know are kept for FUSE, never rejected here. SERVER may be the first
+ * mountpoint, moved to the end) is for libfuse, with "-o
+ * fsname=SERVER,subtype=argofs" added (SERVER as given) unless fsname= or
+ * subtype= is there: the mount's source names the server and its type
+ * stays fuse.argofs. Options argofs does not know are kept for FUSE, never
+ * rejected here, except the generic ones that fstab and mount(8) pass to
+ * every file system and that mean nothing to a FUSE file system, which are
+ * dropped: "" (an empty -o), defaults, auto, noauto, user, users, nouser,
+ * owner, group, nofail, _netdev, comment=..., and x-...
+ * (x-systemd.automount...); rw, ro, dev, suid, exec, sync... are kernel
+ * mount flags and left for libfuse. SERVER may be the first
  * non-option argument (when two are given) or server= (both at once is an
  * error); ARGO_SERVER is the fallback. A server without scheme gets
  * https:// unless ARGO_SECURE=false. Each option beats its environment

@@ -6,6 +6,9 @@ Reusable by other test suites:
     with Emulator(tokens=["secret"], step_seconds=0.05) as emu:
         status, body = emu.call("GET", "/api/v1/version", token="secret")
 
+    with Emulator(kube=True) as emu:     # also the Kubernetes API listener (--kube-port 0)
+        status, body = emu.kube_call("GET", "/api/v1/namespaces")
+
 The emulator listens on a free port (--port 0); the fixture waits for the ready file, so tests
 never race or collide.  Its stderr goes to a file in the temporary directory and is included in
 the error when start-up fails.
@@ -48,8 +51,12 @@ class StreamReply:
 class Emulator:
     def __init__(self, tokens=("secret",), step_seconds=0.05, seed=None, tls=None,
                  tokens_file=None, managed_namespace=None, extra_args=(), journal=True,
-                 start_timeout=15.0):
-        """tls: None for HTTP, or (cert_path, key_path)."""
+                 start_timeout=15.0, kube=False, kube_tls=None):
+        """tls, kube_tls: None for HTTP, or (cert_path, key_path).  kube: also start the
+        Kubernetes API listener (kube_url)."""
+        self.kube = kube or bool(kube_tls)
+        self.kube_tls = kube_tls
+        self.kube_url = None
         self.tokens = list(tokens)
         self.step_seconds = step_seconds
         self.seed = seed
@@ -85,6 +92,11 @@ class Emulator:
         if self.use_journal:
             self.journal_path = os.path.join(self.tmp, "journal.jsonl")
             cmd += ["--journal", self.journal_path]
+        kube_ready = os.path.join(self.tmp, "kube-ready")
+        if self.kube:
+            cmd += ["--kube-port", "0", "--kube-ready-file", kube_ready]
+        if self.kube_tls:
+            cmd += ["--kube-tls-cert", self.kube_tls[0], "--kube-tls-key", self.kube_tls[1]]
         cmd += self.extra_args
         with open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
@@ -93,6 +105,9 @@ class Emulator:
             if os.path.exists(ready):
                 with open(ready) as fh:
                     self.url = fh.read().strip()
+                if self.kube:
+                    with open(kube_ready) as fh:
+                        self.kube_url = fh.read().strip()
                 return self
             if self.proc.poll() is not None:
                 break
@@ -133,10 +148,11 @@ class Emulator:
         parsed = urllib.parse.urlsplit(self.url)
         return parsed.hostname, parsed.port
 
-    def connection(self, timeout=10.0):
-        host, port = self.host_port
-        if self.url.startswith("https:"):
-            ctx = ssl.create_default_context(cafile=self.tls[0])
+    def connection(self, timeout=10.0, url=None, tls=None):
+        parsed = urllib.parse.urlsplit(url or self.url)
+        host, port = parsed.hostname, parsed.port
+        if parsed.scheme == "https":
+            ctx = ssl.create_default_context(cafile=(tls or self.tls)[0])
             ctx.check_hostname = False
             return http.client.HTTPSConnection(host, port, timeout=timeout, context=ctx)
         return http.client.HTTPConnection(host, port, timeout=timeout)
@@ -166,6 +182,35 @@ class Emulator:
         """(status, parsed JSON body)."""
         status, _, payload = self.request(method, path, body, token, headers, raw)
         return status, (json.loads(payload) if payload else None)
+
+    def kube_request(self, method, path, body=None, token="", headers=None, raw=None,
+                     content_type="application/json", timeout=10.0):
+        """A request to the Kubernetes listener: (status, headers, body bytes).  token "" = the
+        first configured token, None = no Authorization header."""
+        hdrs = dict(headers or {})
+        if token == "":
+            token = self.tokens[0].split("=")[0].split(";")[0] if self.tokens else None
+        if token is not None and "Authorization" not in hdrs:
+            hdrs["Authorization"] = "Bearer " + token
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None
+                                            else None)
+        if data is not None and content_type:
+            hdrs.setdefault("Content-Type", content_type)
+        conn = self.connection(timeout, self.kube_url, self.kube_tls)
+        try:
+            conn.request(method, path, body=data, headers=hdrs)
+            resp = conn.getresponse()
+            payload = resp.read()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, payload
+        finally:
+            conn.close()
+
+    def kube_call(self, method, path, body=None, token="", **kwargs):
+        """(status, parsed JSON body) from the Kubernetes listener."""
+        status, headers, payload = self.kube_request(method, path, body, token, **kwargs)
+        if payload and headers.get("content-type", "").startswith("application/json"):
+            return status, json.loads(payload)
+        return status, payload.decode("utf-8", "replace") if payload else None
 
     def stream(self, path, token="", headers=None, timeout=10.0):
         """Open a streaming GET; returns (status, headers, reply).  Read lines with

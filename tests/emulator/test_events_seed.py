@@ -135,7 +135,11 @@ spec:
         self.assertEqual((status, body["code"]), (500, 13))
 
     def test_auth_and_rights(self):
-        self.assertEqual(self.emu.call("POST", "/api/v1/events/argo/d", {}, token=None)[0], 401)
+        # without Authorization the webhook interceptor runs first; this seed has no
+        # argo-workflows-webhook-clients Secret, so it fails the request (test_webhooks.py)
+        status, headers, body = self.emu.request("POST", "/api/v1/events/argo/d", {}, token=None)
+        self.assertEqual((status, body), (403, b'{"message": "failed to process webhook request"}'))
+        self.assertEqual(self.emu.call("POST", "/api/v1/events/argo/d", {}, token="bad")[0], 401)
         # no binding matched: nothing to create, so no rights needed
         self.assertEqual(self.emu.call("POST", "/api/v1/events/argo/d", {"ref": "x"},
                                        token="limited")[0], 200)

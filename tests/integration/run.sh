@@ -14,7 +14,7 @@ if [ ! -c /dev/fuse ] || ! command -v fusermount3 >/dev/null; then
 	exit 77
 fi
 
-passed=0 failed=0 failures=""
+passed=0 failed=0 skipped=0 failures=""
 for file in "$HERE"/t_*.sh; do
 	for test in $(grep -oE '^test_[a-z0-9_]+' "$file"); do
 		case "$test" in *"$PATTERN"*) ;; *) continue ;; esac
@@ -36,6 +36,11 @@ for file in "$HERE"/t_*.sh; do
 			passed=$((passed + 1))
 			echo "ok   $(basename "$file" .sh) $test (${took}s)"
 			rm -rf "$T"
+		elif [ "$status" -eq 77 ]; then
+			skipped=$((skipped + 1))
+			echo "skip $(basename "$file" .sh) $test: $(grep -m1 '^SKIP: ' "$T/test.log" | cut -c7-)"
+			fusermount3 -u "$T/mnt" 2>/dev/null
+			rm -rf "$T"
 		else
 			failed=$((failed + 1))
 			failures="$failures $test"
@@ -50,5 +55,5 @@ for file in "$HERE"/t_*.sh; do
 	done
 done
 [ -n "$failures" ] && echo "failed:$failures"
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -2,7 +2,7 @@
  * test_options.c - the command line and environment parser: each option,
  * each environment fallback and its precedence, SERVER as a positional
  * argument, base URL building, bad values, --help/--version, and the FUSE
- * options that must be left for fuse_main().
+ * options that must be left for libfuse.
  *
  * Every test starts from an environment without the ARGO_* variables and
  * with ARGOFS_SA_TOKEN_FILE pointing at a file that does not exist, so the
@@ -118,7 +118,9 @@ static void test_positional_server(void **state)
 
 	(void)state;
 	run = parse_ok(PARSE("localhost:2746", "/mnt/argo"), "https://localhost:2746");
-	assert_string_equal(run->left, "argofs /mnt/argo");
+	/* the mount is named after SERVER as given */
+	assert_string_equal(run->left, "argofs -o fsname=localhost:2746,subtype=argofs /mnt/argo");
+	assert_string_equal(run->cfg.mountpoint, "/mnt/argo");
 	/* defaults */
 	assert_null(run->cfg.token_file);
 	assert_null(run->cfg.token_value);
@@ -143,12 +145,18 @@ static void test_server_option_with_one_positional(void **state)
 	(void)state;
 	run = parse_ok(PARSE("/mnt/argo", "-o", "server=http://argo.example:8080"),
 		       "http://argo.example:8080");
-	assert_string_equal(run->left, "argofs /mnt/argo");
+	assert_string_equal(run->left,
+			    "argofs -o fsname=http://argo.example:8080,subtype=argofs /mnt/argo");
 	run_free(run);
 
 	/* -oserver=... in one word, options before the mountpoint */
 	run = parse_ok(PARSE("-oserver=argo:2746", "mnt"), "https://argo:2746");
-	assert_string_equal(run->left, "argofs mnt");
+	assert_string_equal(run->left, "argofs -o fsname=argo:2746,subtype=argofs mnt");
+	run_free(run);
+
+	/* a comma in the name is escaped for libfuse's -o parser */
+	run = parse_ok(PARSE("argo:2746/a,b", "mnt"), "https://argo:2746/a,b");
+	assert_string_equal(run->left, "argofs -o fsname=argo:2746/a\\,b,subtype=argofs mnt");
 	run_free(run);
 }
 
@@ -578,6 +586,36 @@ static void test_help_text(void **state)
 	}
 }
 
+/* ---- the Kubernetes API ---- */
+
+static void test_kube_server(void **state)
+{
+	struct run *run;
+
+	(void)state;
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	unsetenv("KUBERNETES_SERVICE_PORT");
+	run = parse_ok(PARSE("h:1", "/mnt"), "https://h:1");
+	assert_null(run->cfg.kube_url);
+	run_free(run);
+
+	run = parse_ok(PARSE("h:1", "/mnt", "-o", "kube_server=k8s:6443,kube_token_file=/t,kube_ca_file=/c"),
+		       "https://h:1");
+	assert_string_equal(run->cfg.kube_url, "https://k8s:6443");
+	assert_string_equal(run->cfg.kube_token_file, "/t");
+	assert_string_equal(run->cfg.kube_ca_file, "/c");
+	run_free(run);
+
+	/* inside a pod: the cluster's API by default */
+	setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+	run = parse_ok(PARSE("h:1", "/mnt"), "https://h:1");
+	assert_string_equal(run->cfg.kube_url, "https://[fd00::1]:443");
+	run_free(run);
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	unsetenv("KUBERNETES_SERVICE_PORT");
+}
+
 /* ---- what is left for FUSE ---- */
 
 static void test_fuse_options_left_alone(void **state)
@@ -595,12 +633,65 @@ static void test_fuse_options_left_alone(void **state)
 	assert_int_equal(run->cfg.n_namespaces, 1);
 	assert_string_equal(run->left,
 			    "argofs -o allow_other,server_alive=1,default_permissions,auto_unmount,fsname=argo "
-			    "-f -d -s /mnt");
+			    "-f -d -s -odefault_permissions -oro /mnt");
+	run_free(run);
+
+	/* allow_other always brings default_permissions (docs/security.md) */
+	run = parse_ok(PARSE("h:1", "/mnt", "-o", "allow_other,fsname=x"), "https://h:1");
+	assert_string_equal(run->left, "argofs -o allow_other,fsname=x -odefault_permissions /mnt");
 	run_free(run);
 
 	/* nothing but argofs options: no empty "-o" is left behind */
-	run = parse_ok(PARSE("h:1", "/mnt", "-o", "read_only"), "https://h:1");
-	assert_string_equal(run->left, "argofs /mnt");
+	run = parse_ok(PARSE("h:1", "/mnt", "-o", "read_only,subtype=x"), "https://h:1");
+	/* read_only is also the kernel's read-only mount */
+	assert_string_equal(run->left, "argofs -o subtype=x -oro /mnt");
+	run_free(run);
+}
+
+/* What fstab and mount(8) (through mount.fuse3, or a unit's Options=) hand
+ * to every file system: the generic options are dropped, the kernel's
+ * flags and ours are kept or taken. */
+static void test_mount8_generic_options_dropped(void **state)
+{
+	struct run *run;
+
+	(void)state;
+	run = parse_ok(PARSE("h:1", "/mnt", "-o",
+			     "rw,_netdev,token_file=/t,noauto,x-systemd.automount,nofail,defaults,"
+			     "dev,suid,user,users,nouser,owner,group,auto,comment=systemd.x,,noexec",
+			     "-o", ""),
+		       "https://h:1");
+	assert_string_equal(run->cfg.token_file, "/t");
+	assert_string_equal(run->left,
+			    "argofs -o rw,dev,suid,noexec -o fsname=h:1,subtype=argofs /mnt");
+	run_free(run);
+
+	/* only the exact names: an option that merely starts like one is FUSE's */
+	run = parse_ok(PARSE("h:1", "/mnt", "-o", "users_x,auto_unmount,x"), "https://h:1");
+	assert_string_equal(run->left,
+			    "argofs -o users_x,auto_unmount,x -o fsname=h:1,subtype=argofs /mnt");
+	run_free(run);
+}
+
+/* The mountpoint is kept as given; relative token and CA files are made
+ * absolute, since the daemon runs in "/". */
+static void test_mountpoint_and_relative_paths(void **state)
+{
+	char cwd[4096], want[4200];
+	struct run *run;
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	run = parse_ok(PARSE("h:1", "mnt/", "-o", "token_file=sec/token,ca_file=ca.pem"), "https://h:1");
+	assert_string_equal(run->cfg.mountpoint, "mnt/");
+	snprintf(want, sizeof(want), "%s/sec/token", cwd);
+	assert_string_equal(run->cfg.token_file, want);
+	snprintf(want, sizeof(want), "%s/ca.pem", cwd);
+	assert_string_equal(run->cfg.ca_file, want);
+	run_free(run);
+
+	run = PARSE("--help");
+	assert_null(run->cfg.mountpoint);
 	run_free(run);
 }
 
@@ -640,7 +731,10 @@ int main(void)
 		T(test_option_without_value),
 		T(test_help_and_version_need_no_server),
 		T(test_help_text),
+		T(test_kube_server),
 		T(test_fuse_options_left_alone),
+		T(test_mount8_generic_options_dropped),
+		T(test_mountpoint_and_relative_paths),
 		T(test_options_free_accepts_empty),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

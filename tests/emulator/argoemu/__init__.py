@@ -14,8 +14,13 @@ The package is split by concern:
   faults      run-time fault injection
   journal     the per-request journal
   seed        loading YAML seed data
-  server      HTTP(S) server, dispatch and the /_emulator control endpoint
+  server      HTTP(S) server, dispatch and the /_emulator control endpoint (both listeners)
+  kube        Secrets, ServiceAccounts, Namespaces and the Kubernetes Status errors
+  kubeapi     the Kubernetes API subset served on the second listener (--kube-port)
+  patch       JSON merge, strategic merge (Secret subset) and JSON patches
+  webhooks    webhook verification of events sent without Authorization
 
 Nothing here needs more than the Python 3 standard library, except `seed`, which imports
-PyYAML (Debian package python3-yaml) lazily, only when --seed is used.
+PyYAML (Debian package python3-yaml) lazily, only when --seed is used, and `kubeapi`, which
+does the same for a request body sent as application/yaml.
 """

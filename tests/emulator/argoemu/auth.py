@@ -4,8 +4,20 @@ Token specs (command line, tokens file, control endpoint) have the form
     TOKEN            all namespaces and cluster-scoped resources
     TOKEN=*          the same
     TOKEN=ns1,ns2    only these namespaces (no cluster-scoped resources, no all-namespace lists)
+optionally followed by flags, each after a ";", that only concern the Kubernetes API:
+    ;nosecrets       no access to Secrets at all
+    ;rosecrets       Secrets read-only (get, list)
+    ;namespaces      may list namespaces even though limited to some namespaces
+    ;nonamespaces    may not list namespaces (by default only unrestricted tokens may)
 TOKEN is what the client sends after "Bearer ".  A spec starting with "Basic " is compared with
-the whole Authorization value instead.
+the whole Authorization value instead (the Argo side only).  A spec whose ";" parts are not all
+known flags is taken whole as the token, as before flags existed.
+
+The same tokens work on both listeners, as on a cluster where the Argo Server runs in client
+auth mode and hands the bearer token on to the Kubernetes API.  Besides the configured tokens,
+the token of a service account (the `token` of its kubernetes.io/service-account-token Secret,
+see kube.py) is accepted: it acts as `TOKEN=<its namespace>;nosecrets` with the user
+system:serviceaccount:NS:NAME.
 
 Authentication is disabled (the real server's `--auth-mode server`) only when no --token and no
 --tokens-file were given and the control endpoint never set tokens.
@@ -27,20 +39,31 @@ _NS_LIST = re.compile(r"^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?(,[a-z0-9]([-a-z0-9]*[
 DEFAULT_USER = "system:serviceaccount:argo:argo-emulator"
 
 
+FLAGS = ("nosecrets", "rosecrets", "namespaces", "nonamespaces")
+
+
 class TokenSpec:
-    def __init__(self, token, namespaces):
+    def __init__(self, token, namespaces, flags=frozenset(), user=None):
         self.token = token            # str
         self.namespaces = namespaces  # None = everything, else frozenset of namespaces
+        self.flags = frozenset(flags)  # Kubernetes-side restrictions (FLAGS)
+        self.user = user              # fixed user name (service accounts), else from the JWT
 
     @classmethod
     def parse(cls, spec):
         spec = spec.strip()
         if not spec:
             raise ValueError("empty token spec")
+        flags = frozenset()
+        head, sep, tail = spec.partition(";")
+        if sep and head.strip():
+            parts = [p.strip() for p in tail.split(";")]
+            if all(p in FLAGS for p in parts):
+                spec, flags = head.strip(), frozenset(parts)
         token, sep, scope = spec.rpartition("=")
         if sep and token and _NS_LIST.match(scope):
-            return cls(token, None if scope == "*" else frozenset(scope.split(",")))
-        return cls(spec, None)
+            return cls(token, None if scope == "*" else frozenset(scope.split(",")), flags)
+        return cls(spec, None, flags)
 
 
 def decode_jwt_claims(token):
@@ -65,9 +88,30 @@ class Principal:
 
     @property
     def user(self):
+        if self.spec is not None and self.spec.user:
+            return self.spec.user
         if self.claims and isinstance(self.claims.get("sub"), str) and self.claims["sub"]:
             return self.claims["sub"]
         return DEFAULT_USER
+
+    def kube_allowed(self, verb, resource, namespace):
+        """May this principal `verb` core `resource` in `namespace` ("" = cluster scope) on the
+        Kubernetes API?  See the module docstring for the rules."""
+        spec = self.spec
+        if spec is None:
+            return True
+        if resource == "namespaces":
+            if "nonamespaces" in spec.flags:
+                return False
+            if spec.namespaces is None or "namespaces" in spec.flags:
+                return True
+            return verb == "get" and namespace in spec.namespaces
+        if resource == "secrets":
+            if "nosecrets" in spec.flags:
+                return False
+            if "rosecrets" in spec.flags and verb not in ("get", "list"):
+                return False
+        return spec.namespaces is None or (namespace != "" and namespace in spec.namespaces)
 
     def allowed(self, namespace):
         """namespace "" means cluster scope / all namespaces."""
@@ -116,6 +160,7 @@ class Auth:
         self._file_stamp = None
         self._file_specs = []
         self._enabled = bool(self._specs) or bool(tokens_file)
+        self.service_account_lookup = None   # token -> (namespace, name) or None
         self._reload_file()
 
     @property
@@ -155,9 +200,38 @@ class Auth:
             return {"enabled": self._enabled,
                     "tokens": [s.token for s in self._specs + self._file_specs]}
 
-    def authenticate(self, headers):
-        """The Principal for a request, or ApiError 16.  `headers` is an http.client message."""
-        value = headers.get("Authorization")
+    def _service_account(self, token):
+        lookup = self.service_account_lookup
+        found = lookup(token) if lookup else None
+        if not found:
+            return None
+        ns, name = found
+        return TokenSpec(token, frozenset([ns]), frozenset(["nosecrets"]),
+                         user="system:serviceaccount:%s:%s" % (ns, name))
+
+    def authenticate_kube(self, headers):
+        """The Principal for a Kubernetes API request, or None (401).  Bearer tokens only (the
+        scheme is case-insensitive there); no cookies, no Basic."""
+        value = headers.get("Authorization") or ""
+        scheme, _, token = value.strip().partition(" ")
+        token = token.strip()
+        with self._lock:
+            self._reload_file()
+            if not self._enabled:
+                return Principal(None, decode_jwt_claims(token) if token else None)
+            specs = self._specs + self._file_specs
+        if scheme.lower() != "bearer" or not token:
+            return None
+        for spec in specs:
+            if not spec.token.startswith("Basic ") and spec.token == token:
+                return Principal(spec, decode_jwt_claims(token))
+        spec = self._service_account(token)
+        return Principal(spec, decode_jwt_claims(token)) if spec else None
+
+    def authenticate(self, headers, authorization=None):
+        """The Principal for a request, or ApiError 16.  `headers` is an http.client message;
+        `authorization` replaces its Authorization header (webhook verification)."""
+        value = authorization if authorization is not None else headers.get("Authorization")
         if value is None:
             value = _cookie(headers.get("Cookie"), "authorization")
         with self._lock:
@@ -174,6 +248,10 @@ class Auth:
                     if value == spec.token:
                         return Principal(spec, None)
                 elif value.startswith("Bearer ") and value[len("Bearer "):] == spec.token:
+                    return Principal(spec, decode_jwt_claims(spec.token))
+            if value.startswith("Bearer "):
+                spec = self._service_account(value[len("Bearer "):])
+                if spec is not None:
                     return Principal(spec, decode_jwt_claims(spec.token))
         raise errors.ApiError(errors.UNAUTHENTICATED, errors.TOKEN_NOT_VALID)
 

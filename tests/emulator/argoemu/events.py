@@ -15,8 +15,9 @@ Each matching binding creates a Workflow from spec.submit.workflowTemplateRef (g
 workflow-event-binding, spec.submit.metadata labels/annotations), with parameters from the
 `valueFrom.event` expressions, JSON-encoded.
 
-Webhook authentication (no Authorization header, secret checks) is not implemented here; it
-would plug in before authentication in server.Handler.handle_api for this route.
+Webhook verification (requests without an Authorization header, checked against the Secret
+argo-workflows-webhook-clients) happens before this, in webhooks.py, called by
+server.Handler.handle_api; a verified request arrives here as its service account.
 """
 
 import json

@@ -1,6 +1,10 @@
 """HTTP(S) server: connection handling, dispatch to the API routes, faults, the journal and the
 /_emulator control endpoint.
 
+Two handlers share the plumbing: Handler serves the Argo Server API (and the control endpoint),
+KubeHandler the Kubernetes API subset on the second listener (--kube-port).  Each listener has
+its own faults; both write to the one journal (Kubernetes entries carry "listener": "kube").
+
 HTTP/1.1 with keep-alive: normal replies carry Content-Length, streams use chunked transfer
 encoding.  One daemon thread per connection (ThreadingHTTPServer).  With TLS the handshake runs
 in the connection's thread, so a silent client cannot block the accept loop.
@@ -17,7 +21,7 @@ import time
 import traceback
 import urllib.parse
 
-from . import api, errors, jsonwire, streams
+from . import api, errors, jsonwire, kube, kubeapi, streams, webhooks
 from .journal import body_value, select_headers
 
 CONTROL_PREFIX = "/_emulator/"
@@ -28,9 +32,10 @@ class _Server(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 64
 
-    def __init__(self, address, emu):
+    def __init__(self, address, emu, handler, tls_context):
         self.emu = emu
-        super().__init__(address, Handler)
+        self.tls_context = tls_context
+        super().__init__(address, handler)
 
     def handle_error(self, request, client_address):
         exc = sys.exc_info()[1]
@@ -43,10 +48,11 @@ class Listener:
     """Owns the listening socket; can close it and re-open it on the same port (fault
     "refuse")."""
 
-    def __init__(self, emu, host, port, tls_context):
+    def __init__(self, emu, host, port, tls_context, handler=None):
         self.emu = emu
         self.host = host
         self.tls_context = tls_context
+        self.handler = handler or Handler
         self._lock = threading.Lock()
         self._server = None
         self._thread = None
@@ -55,7 +61,7 @@ class Listener:
         self._open()
 
     def _open(self):
-        self._server = _Server((self.host, self.port), self.emu)
+        self._server = _Server((self.host, self.port), self.emu, self.handler, self.tls_context)
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
@@ -104,11 +110,18 @@ class Listener:
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Go's net/http (the Argo Server, the Kubernetes API) sets TCP_NODELAY on
+    # every connection; without it a kept-alive client waits for a delayed ACK
+    # between a reply's headers and body on every request.
+    disable_nagle_algorithm = True
     server_version = "argo-emulator"
     sys_version = ""
 
+    serves_control = True
+    journal_extra = {}
+
     def setup(self):
-        ctx = self.server.emu.tls_context
+        ctx = self.server.tls_context
         if ctx is not None:
             self.request.settimeout(10)
             self.request = ctx.wrap_socket(self.request, server_side=True)
@@ -195,18 +208,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # -- dispatch --------------------------------------------------------------------------
 
+    def faults(self):
+        return self.server.emu.faults
+
+    def fail_body(self, status, code, message):
+        return {"code": code, "message": message}
+
     def dispatch(self):
         emu = self.server.emu
         parsed = urllib.parse.urlsplit(self.path)
         raw = self._read_body()
-        if parsed.path.startswith(CONTROL_PREFIX):
+        if self.serves_control and parsed.path.startswith(CONTROL_PREFIX):
             self.control(parsed, raw)
             return
         entry = {"method": self.command, "path": parsed.path,
                  "query": urllib.parse.parse_qs(parsed.query, keep_blank_values=True),
                  "headers": select_headers(self.headers), "body": body_value(raw),
                  "status": None}
-        delay, fault, detail = emu.faults.take()
+        entry.update(self.journal_extra)
+        delay, fault, detail = self.faults().take()
         if delay:
             time.sleep(delay)
         if fault == "hang":
@@ -219,9 +239,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             entry["fault"] = "fail"
             entry["status"] = status
             emu.journal.record(entry)
-            self._send(status, {"code": code, "message": message}, success=False)
+            self._send(status, self.fail_body(status, code, message), success=False)
             return
-        status, result = self.handle_api(parsed, raw)
+        status, result = self.route(parsed, raw)
         entry["status"] = status
         if fault == "drop":
             entry["fault"] = "drop"
@@ -229,18 +249,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if isinstance(result, streams.Stream):
                 result = b'{"result":{"content":"partial'
                 status = 200
-            self._drop(status, result if not isinstance(result, errors.ApiError)
-                       else result.body())
+            if isinstance(result, tuple):
+                result = result[1]
+            elif isinstance(result, (errors.ApiError, kube.KubeError)):
+                result = result.body()
+            self._drop(status, result)
             return
         emu.journal.record(entry)
+        self.send_result(status, result)
+
+    def send_result(self, status, result):
         if isinstance(result, errors.ApiError):
             self._send_error(result)
         elif isinstance(result, streams.Stream):
             streams.write_stream(self, result)
         elif isinstance(result, tuple):
-            self._send(status, result[1], content_type=result[0], success=True)
+            self._send(status, result[1], content_type=result[0], success=status == 200)
         else:
             self._send(200, result)
+
+    def route(self, parsed, raw):
+        return self.handle_api(parsed, raw)
 
     def handle_api(self, parsed, raw):
         """(status, result): result is a JSON value, a Stream, an ApiError or a
@@ -249,6 +278,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = parsed.path
         if not path.startswith("/api/"):
             return 200, ("text/html; charset=utf-8", INDEX_HTML)
+        # The webhook interceptor wraps the gateway: it runs before routing and decoding.
+        authorization = None
+        if self.command == "POST" and "Authorization" not in self.headers:
+            try:
+                outcome = webhooks.intercept(emu, urllib.parse.unquote(path), self.headers, raw)
+            except Exception:  # the real interceptor turns every error into its 403
+                traceback.print_exc()
+                outcome = webhooks.FAILED
+            if outcome is webhooks.FAILED:
+                return 403, ("text/plain; charset=utf-8", webhooks.FAILED_BODY)
+            authorization = outcome
         segments = [urllib.parse.unquote(s) for s in path.strip("/").split("/")]
         if path.endswith("/") and path != "/":
             segments.append("")
@@ -259,7 +299,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
             _check_query(route, query)
             body = _decode_body(raw, route.payload)
-            principal = emu.auth.authenticate(self.headers)
+            principal = emu.auth.authenticate(self.headers, authorization)
             req = api.Request(emu, self.command, path, params, query, body, self.headers,
                               principal)
             result = route.handler(req)
@@ -336,6 +376,48 @@ def _decode_body(raw, payload=False):
                               % {list: "array", str: "string", bool: "bool"}.get(type(body),
                                                                                   "number"))
     return body
+
+
+class KubeHandler(Handler):
+    """The Kubernetes API listener: no control endpoint, no Argo headers, Status errors."""
+
+    serves_control = False
+    journal_extra = {"listener": "kube"}
+
+    def faults(self):
+        return self.server.emu.kube_faults
+
+    def fail_body(self, status, code, message):
+        return kube.status_for(status, message)
+
+    def _send(self, status, body, content_type="application/json", success=None, extra=None):
+        data = body if isinstance(body, bytes) else jsonwire.dumpb(body) + b"\n"
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Cache-Control", "no-cache, private")
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+        self.wfile.flush()
+
+    def route(self, parsed, raw):
+        try:
+            return kubeapi.handle(self.server.emu, self.command, parsed, self.headers, raw)
+        except Exception as exc:  # a bug in the emulator: a 500 Status, as the server would
+            traceback.print_exc()
+            err = kube.KubeError(500, "InternalError", "emulator error: %s" % exc)
+            return err.code, err
+
+    def send_result(self, status, result):
+        if isinstance(result, kube.KubeError):
+            self._send(result.code, result.body())
+        elif isinstance(result, tuple):
+            self._send(status, result[1], content_type=result[0])
+        else:
+            self._send(status, result)
 
 
 INDEX_HTML = (b"<!doctype html><html><head><title>Argo</title></head><body>"

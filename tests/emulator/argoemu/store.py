@@ -121,6 +121,16 @@ class Store:
         with self.lock:
             return str(self._rv)
 
+    def next_resource_version(self):
+        """A new resourceVersion from the global counter (also used for core objects)."""
+        with self.lock:
+            return self._next_rv()
+
+    def namespaces(self):
+        """The namespaces that hold at least one object."""
+        with self.lock:
+            return {key[0] for objects in self._objects.values() for key in objects if key[0]}
+
     def _emit(self, resource, kind, obj):
         self._seq += 1
         self._events.append((self._seq, resource, kind, copy.deepcopy(obj)))
