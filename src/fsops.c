@@ -287,6 +287,13 @@ static const char *node_ns(const struct node *n)
 	return n->ns[0] ? n->ns : NULL;
 }
 
+/* Where the template of a submit entry lives: cluster templates have no
+ * namespace, the others are in the entry's. */
+static const char *template_ns(const struct node *n)
+{
+	return n->kind == ARGO_CLUSTER_WORKFLOW_TEMPLATE ? NULL : n->ns;
+}
+
 /* The scratch table's key of a node's directory. */
 static void dir_key(const struct node *n, char *buf, size_t size)
 {
@@ -658,8 +665,7 @@ static int stat_node(const struct node *n, struct stat *st)
 		st->st_size = (off_t)strlen(name);
 		return 0;
 	case NODE_SUBMIT_FILE:
-		r = model_stat(model(), n->kind, n->kind == ARGO_CLUSTER_WORKFLOW_TEMPLATE ?
-			       NULL : n->ns, n->stem, &e);
+		r = model_stat(model(), n->kind, template_ns(n), n->stem, &e);
 		if (r < 0)
 			return r;
 		runs_last_submitted(runs(), n->ns, n->kind, n->stem, name, sizeof(name));
@@ -774,8 +780,7 @@ static int readdir_submit(const struct node *n, void *dbuf, fuse_fill_dir_t fill
 	size_t count = 0;
 	int r;
 
-	r = model_list(model(), n->kind, n->kind == ARGO_CLUSTER_WORKFLOW_TEMPLATE ? NULL : n->ns,
-		       &entries, &count);
+	r = model_list(model(), n->kind, template_ns(n), &entries, &count);
 	for (size_t i = 0; r == 0 && i < count; i++) {
 		char stem[254];
 
@@ -1007,8 +1012,7 @@ static int open_submit_file(const struct node *n, int flags, struct open_file **
 	struct buf *b;
 	int r;
 
-	r = model_stat(model(), n->kind, n->kind == ARGO_CLUSTER_WORKFLOW_TEMPLATE ? NULL : n->ns,
-		       n->stem, NULL);
+	r = model_stat(model(), n->kind, template_ns(n), n->stem, NULL);
 	if (r < 0)
 		return r;
 	if (!wants_write(flags)) {
