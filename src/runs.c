@@ -1210,8 +1210,16 @@ static char *scalar_text(json_t *v)
 		return strdup(json_string_value(v));
 	if (json_is_integer(v) && asprintf(&text, "%" JSON_INTEGER_FORMAT, json_integer_value(v)) >= 0)
 		return text;
-	if (json_is_real(v) && asprintf(&text, "%.17g", json_real_value(v)) >= 0)
-		return text;
+	if (json_is_real(v)) { /* the shortest text that reads back as the same number */
+		char buf[32];
+
+		for (int precision = 1; precision <= 17; precision++) {
+			snprintf(buf, sizeof(buf), "%.*g", precision, json_real_value(v));
+			if (strtod(buf, NULL) == json_real_value(v))
+				break;
+		}
+		return strdup(buf);
+	}
 	if (json_is_boolean(v))
 		return strdup(json_is_true(v) ? "true" : "false");
 	if (json_is_null(v))
