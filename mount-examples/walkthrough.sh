@@ -12,28 +12,8 @@ trap 'rm -rf "$work"' EXIT
 step() { printf '\n$ %s\n' "$*"; }
 
 # 1. A workflow template, as a local YAML file: what `argo template create`
-#    would take.
-cat >"$work/greet.yaml" <<'YAML'
-apiVersion: argoproj.io/v1alpha1
-kind: WorkflowTemplate
-metadata:
-  name: greet
-spec:
-  entrypoint: main
-  arguments:
-    parameters:
-    - name: message
-      value: hello
-  templates:
-  - name: main
-    inputs:
-      parameters:
-      - name: message
-    container:
-      image: busybox
-      command: [echo]
-      args: ["{{inputs.parameters.message}}"]
-YAML
+#    would take (greet.yaml, next to this script).
+cp "$(dirname "$0")/greet.yaml" "$work/greet.yaml"
 
 # 2. Create it: copy it into the namespace's workflow-templates. cp fails,
 #    with the reason in .argofs/errors, when the server refuses it.

@@ -42,39 +42,18 @@ run "ls -l"
 run "ls -l argo/workflow-templates argo/cron-workflows cluster-workflow-templates"
 first=$(ls "$mnt/argo/workflow-templates" | head -n 1)
 run "cat argo/workflow-templates/$first"
-cat >"$work/demo-template.yaml" <<'YAML'
-apiVersion: argoproj.io/v1alpha1
-kind: WorkflowTemplate
-metadata:
-  name: demo-greeting
-spec:
-  entrypoint: main
-  arguments:
-    parameters:
-    - name: message
-      value: hello from argofs
-  templates:
-  - name: main
-    inputs:
-      parameters:
-      - name: message
-    container:
-      image: busybox
-      command: [echo]
-      args: ["{{inputs.parameters.message}}"]
-YAML
-say "cp demo-template.yaml argo/workflow-templates/"
-cp "$work/demo-template.yaml" "$mnt/argo/workflow-templates/"
+say "cp mount-examples/greet.yaml argo/workflow-templates/"
+cp mount-examples/greet.yaml "$mnt/argo/workflow-templates/"
 run "ls -l argo/workflow-templates"
-run "sed -i 's/hello from argofs/edited with sed -i/' argo/workflow-templates/demo-greeting.yaml"
+run "sed -i 's/value: hello/value: edited with sed -i/' argo/workflow-templates/greet.yaml"
 run "grep -r 'edited with' argo/workflow-templates"
 say "printf 'kind: CronWorkflow\\n' > argo/workflow-templates/wrong.yaml   # refused"
 (printf 'kind: CronWorkflow\n' >"$mnt/argo/workflow-templates/wrong.yaml") || true
 run "cat .argofs/errors"
-say "echo 'message=hello from the demo' > argo/submit/demo-greeting   # submit it"
-echo 'message=hello from the demo' >"$mnt/argo/submit/demo-greeting"
-run "cat argo/submit/demo-greeting"
-name=$(cat "$mnt/argo/submit/demo-greeting")
+say "echo 'message=hello from the demo' > argo/submit/greet   # submit it"
+echo 'message=hello from the demo' >"$mnt/argo/submit/greet"
+run "cat argo/submit/greet"
+name=$(cat "$mnt/argo/submit/greet")
 for _ in $(seq 30); do
 	[ "$(cat "$mnt/argo/workflows/$name/phase")" = Succeeded ] && break
 	sleep 0.5
@@ -82,7 +61,7 @@ done
 run "ls -lt argo/workflows | head -n 4"
 run "cat argo/workflows/$name/phase argo/workflows/$name/log"
 run "cat argo/workflows/$name/summary"
-run "rm argo/workflow-templates/demo-greeting.yaml && ls argo/workflow-templates"
+run "rm argo/workflow-templates/greet.yaml && ls argo/workflow-templates"
 
 if [ "${1:-}" = "--shell" ]; then
 	echo
