@@ -557,10 +557,20 @@ static void text_addf(struct text *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0 || (t->len + (size_t)n + 1 > t->cap &&
-		      !(t->buf = realloc(t->buf, t->cap = (t->len + (size_t)n + 1) * 2)))) {
+	if (n < 0) {
 		t->failed = true;
 		return;
+	}
+	if (t->len + (size_t)n + 1 > t->cap) {
+		size_t cap = (t->len + (size_t)n + 1) * 2;
+		char *buf = realloc(t->buf, cap);
+
+		if (!buf) { /* the caller frees t->buf, which is still valid */
+			t->failed = true;
+			return;
+		}
+		t->buf = buf;
+		t->cap = cap;
 	}
 	va_start(ap, fmt);
 	vsnprintf(t->buf + t->len, t->cap - t->len, fmt, ap);
