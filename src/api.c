@@ -257,24 +257,26 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-int argo_list(struct http_client *http, enum argo_kind kind, const char *ns,
-	      const char *fields, unsigned page_size, json_t **ret_items,
-	      struct argo_error *err)
+int argo_list_pages(struct http_client *http, enum argo_kind kind, const char *ns,
+		    const char *fields, unsigned page_size, argo_page_cb on_page,
+		    void *userdata, char *ret_version, size_t version_size,
+		    struct argo_error *err)
 {
 	double start = now_ms(), timeout = (double)http_client_timeout_ms(http);
 	char base[512], url[2048];
-	json_t *all = json_array();
 	char *cont = NULL;
+	bool first = true;
 	int r;
 
-	if (!all)
-		return -ENOMEM;
+	if (ret_version && version_size)
+		*ret_version = '\0';
 	r = object_path(base, sizeof(base), kind, ns, NULL);
 	if (r < 0)
-		goto out;
+		return r;
 	for (;;) {
-		json_t *reply = NULL;
-		const char *next;
+		json_t *reply = NULL, *page = NULL;
+		json_t *meta;
+		const char *next, *version;
 		char limit[16];
 
 		snprintf(url, sizeof(url), "%s", base);
@@ -284,24 +286,30 @@ int argo_list(struct http_client *http, enum argo_kind kind, const char *ns,
 			if (r == 0 && cont)
 				r = append_query(url, sizeof(url), "listOptions.continue", cont);
 			if (r < 0)
-				goto out;
+				break;
 		}
 		if (fields && (r = append_query(url, sizeof(url), "fields", fields)) < 0)
-			goto out;
+			break;
 		r = argo_call(http, "GET", url, NULL, ERRMAP_OP_READ, &reply, err);
 		if (r < 0)
-			goto out;
+			break;
 		if (!json_is_object(reply)) {
 			json_decref(reply);
 			set_error(err, 200, "list reply is not an object");
 			r = -EPROTO;
-			goto out;
+			break;
 		}
-		r = collect_items(json_object_get(reply, "items"), all, url);
+		meta = json_object_get(reply, "metadata");
+		next = json_string_value(json_object_get(meta, "continue"));
+		/* the first page's: changes after it are all still to come */
+		version = json_string_value(json_object_get(meta, "resourceVersion"));
+		if (first && version && ret_version && version_size)
+			snprintf(ret_version, version_size, "%s", version);
+		first = false;
+		page = json_array();
+		r = page ? collect_items(json_object_get(reply, "items"), page, url) : -ENOMEM;
 		if (r == -EPROTO)
 			set_error(err, 200, "list reply: \"items\" is not an array");
-		next = json_string_value(json_object_get(json_object_get(reply, "metadata"),
-							 "continue"));
 		if (r == 0 && next && cont && strcmp(next, cont) == 0) {
 			set_error(err, 200, "list reply: the same continue token again");
 			r = -EPROTO;
@@ -312,19 +320,39 @@ int argo_list(struct http_client *http, enum argo_kind kind, const char *ns,
 			r = -ETIMEDOUT;
 		}
 		free(cont);
-		cont = next && *next && page_size ? strdup(next) : NULL;
+		cont = r == 0 && next && *next && page_size ? strdup(next) : NULL;
 		json_decref(reply);
-		if (r < 0)
-			goto out;
-		if (!cont)
+		if (r == 0)
+			r = on_page(page, userdata);
+		json_decref(page);
+		if (r < 0 || !cont)
 			break;
+	}
+	free(cont);
+	return r;
+}
+
+static int append_page(json_t *page, void *userdata)
+{
+	return json_array_extend(userdata, page) < 0 ? -ENOMEM : 0;
+}
+
+int argo_list(struct http_client *http, enum argo_kind kind, const char *ns,
+	      const char *fields, unsigned page_size, json_t **ret_items,
+	      struct argo_error *err)
+{
+	json_t *all = json_array();
+	int r;
+
+	if (!all)
+		return -ENOMEM;
+	r = argo_list_pages(http, kind, ns, fields, page_size, append_page, all, NULL, 0, err);
+	if (r < 0) {
+		json_decref(all);
+		return r;
 	}
 	*ret_items = all;
 	return 0;
-out:
-	free(cont);
-	json_decref(all);
-	return r;
 }
 
 int argo_get(struct http_client *http, enum argo_kind kind, const char *ns,
@@ -475,83 +503,141 @@ int argo_workflow_action(struct http_client *http, const char *ns, const char *n
 	return r;
 }
 
-/* The log stream arrives in pieces; lines are cut here. */
-struct log_stream {
+/*
+ * Streams arrive in pieces; messages are cut at newlines here. A message is
+ * {"result":…} or, last, {"error":{…,"message"}}; in the SSE form (watch) it
+ * is prefixed by "data: ", and ":" keepalive lines and blank lines come
+ * between messages.
+ */
+struct stream_lines {
 	char *line;
 	size_t len, cap;
-	argo_log_cb on_line;
-	void *userdata;
+	/* one message's "result"; returns non-zero to stop */
+	int (*on_result)(json_t *result, void *ctx);
+	/* an SSE keepalive, and the http layer's tick once a second while the
+	 * stream is open, when not NULL; returns non-zero to stop */
+	int (*on_quiet)(void *ctx);
+	void *ctx;
 	struct argo_error *err;
-	int result;
+	json_t *error;      /* the error message that ended the stream, if any */
+	int result;         /* -ENOMEM, or 0 */
 };
 
-#define LOG_LINE_MAX (1024 * 1024)
+#define STREAM_LINE_MAX (4 * 1024 * 1024)
 
-/* One line of the stream: {"result":{"content","podName"}} or an error
- * envelope {"error":{...,"message"}}. Returns non-zero to stop. */
-static int log_line(struct log_stream *ls)
+static int stream_line(struct stream_lines *sl)
 {
-	json_t *doc = json_loadb(ls->line, ls->len, 0, NULL);
-	json_t *result = json_object_get(doc, "result");
-	json_t *error = json_object_get(doc, "error");
+	const char *text = sl->line;
+	size_t len = sl->len;
+	json_t *doc, *result, *error;
 	int stop = 0;
 
+	if (len >= 6 && memcmp(text, "data: ", 6) == 0) {
+		text += 6;
+		len -= 6;
+	}
+	if (len > 0 && text[0] == ':')
+		return sl->on_quiet ? sl->on_quiet(sl->ctx) : 0;
+	if (len == 0)
+		return 0;
+	doc = json_loadb(text, len, 0, NULL);
+	result = json_object_get(doc, "result");
+	error = json_object_get(doc, "error");
 	if (json_is_object(result)) {
-		const char *pod = json_string_value(json_object_get(result, "podName"));
-		const char *content = json_string_value(json_object_get(result, "content"));
-
-		if (content)
-			stop = ls->on_line(pod ? pod : "", content, ls->userdata);
+		stop = sl->on_result(result, sl->ctx);
 	} else if (json_is_object(error)) {
-		set_error(ls->err, 200, json_string_value(json_object_get(error, "message")));
-		ls->result = -EIO;
+		set_error(sl->err, 200, json_string_value(json_object_get(error, "message")));
+		sl->error = json_incref(error);
 		stop = 1;
 	}
 	json_decref(doc);
 	return stop;
 }
 
-static int log_data(const char *data, size_t len, void *userdata)
+static int stream_data(const char *data, size_t len, void *userdata)
 {
-	struct log_stream *ls = userdata;
+	struct stream_lines *sl = userdata;
 
+	if (!data) /* the tick */
+		return sl->on_quiet ? sl->on_quiet(sl->ctx) : 0;
 	for (size_t i = 0; i < len; i++) {
 		if (data[i] == '\n') {
-			int stop = ls->len ? log_line(ls) : 0;
+			int stop = sl->len ? stream_line(sl) : 0;
 
-			ls->len = 0;
+			sl->len = 0;
 			if (stop)
 				return 1;
 			continue;
 		}
-		if (ls->len + 1 >= ls->cap) {
-			size_t cap = ls->cap ? ls->cap * 2 : 4096;
+		if (sl->len + 1 >= sl->cap) {
+			size_t cap = sl->cap ? sl->cap * 2 : 4096;
 			char *line;
 
-			if (cap > LOG_LINE_MAX) { /* a line this long is not a log entry */
-				ls->len = 0;
+			if (cap > STREAM_LINE_MAX) { /* not a message: skip to the next line */
+				sl->len = 0;
 				continue;
 			}
-			line = realloc(ls->line, cap);
+			line = realloc(sl->line, cap);
 			if (!line) {
-				ls->result = -ENOMEM;
+				sl->result = -ENOMEM;
 				return 1;
 			}
-			ls->line = line;
-			ls->cap = cap;
+			sl->line = line;
+			sl->cap = cap;
 		}
-		ls->line[ls->len++] = data[i];
+		sl->line[sl->len++] = data[i];
 	}
 	return 0;
+}
+
+/* GET @path as a stream of messages into @sl. Returns 0 when the stream
+ * ended without an error message (sl->error says if one came), or a
+ * negative errno. */
+static int stream_messages(struct http_client *http, const char *path, const char *accept,
+			   long silence_ms, struct stream_lines *sl)
+{
+	struct http_response resp = { 0 };
+	char *detail = NULL;
+	int r;
+
+	set_request(sl->err, "GET", path);
+	r = http_stream(http, path, accept, silence_ms, stream_data, sl, &resp, &detail);
+	if (r < 0) {
+		set_error(sl->err, 0, detail ? detail : path);
+		free(detail);
+	} else if ((r = errmap_http_status(resp.status, ERRMAP_OP_READ)) < 0) {
+		error_from_reply(sl->err, &resp);
+	} else {
+		if (sl->len && !sl->result && !sl->error) /* a last line without newline */
+			stream_line(sl);
+		r = sl->result;
+	}
+	http_response_release(&resp);
+	free(sl->line);
+	return r;
+}
+
+struct log_ctx {
+	argo_log_cb on_line;
+	void *userdata;
+};
+
+static int log_result(json_t *result, void *ctx)
+{
+	struct log_ctx *lc = ctx;
+	const char *pod = json_string_value(json_object_get(result, "podName"));
+	const char *content = json_string_value(json_object_get(result, "content"));
+
+	return content ? lc->on_line(pod ? pod : "", content, lc->userdata) : 0;
 }
 
 int argo_workflow_logs(struct http_client *http, const char *ns, const char *name,
 		       bool follow, argo_log_cb on_line, void *userdata,
 		       struct argo_error *err)
 {
-	struct log_stream ls = { .on_line = on_line, .userdata = userdata, .err = err };
-	struct http_response resp;
-	char path[600], *detail = NULL;
+	struct log_ctx lc = { on_line, userdata };
+	struct stream_lines sl = { .on_result = log_result, .ctx = &lc, .err = err };
+	char path[600];
 	int r;
 
 	if (!argo_valid_name(ns) || !argo_valid_name(name))
@@ -559,19 +645,77 @@ int argo_workflow_logs(struct http_client *http, const char *ns, const char *nam
 	/* without a container, a real server sends nothing (issue #13384) */
 	snprintf(path, sizeof(path), "/api/v1/workflows/%s/%s/log?logOptions.container=main%s",
 		 ns, name, follow ? "&logOptions.follow=true" : "");
-	set_request(err, "GET", path);
-	r = http_stream(http, path, log_data, &ls, &resp, &detail);
-	if (r < 0) {
-		set_error(err, 0, detail ? detail : path);
-		free(detail);
-	} else if ((r = errmap_http_status(resp.status, ERRMAP_OP_READ)) < 0) {
-		error_from_reply(err, &resp);
-	} else {
-		if (ls.len && !ls.result) /* a last line without newline */
-			log_line(&ls);
-		r = ls.result;
+	r = stream_messages(http, path, NULL, 0, &sl);
+	if (r == 0 && sl.error)
+		r = -EIO;
+	json_decref(sl.error);
+	return r;
+}
+
+struct watch_ctx {
+	argo_watch_cb on_event;
+	void *userdata;
+};
+
+static int watch_result(json_t *result, void *ctx)
+{
+	struct watch_ctx *wc = ctx;
+	const char *type = json_string_value(json_object_get(result, "type"));
+	json_t *object = json_object_get(result, "object");
+
+	if (!type || !json_is_object(object))
+		return 0;
+	return wc->on_event(type, object, wc->userdata);
+}
+
+static int watch_quiet(void *ctx)
+{
+	struct watch_ctx *wc = ctx;
+
+	return wc->on_event(NULL, NULL, wc->userdata);
+}
+
+/* The server sends an SSE keepalive every 15 s: two missed mean it is gone. */
+#define ARGO_WATCH_SILENCE_MS 35000L
+
+/* gRPC ResourceExhausted: how the server ends a watch whose backing
+ * Kubernetes watch closed ("EOF"); the client reconnects. */
+#define GRPC_RESOURCE_EXHAUSTED 8
+
+int argo_watch_workflows(struct http_client *http, const char *ns, const char *fields,
+			 const char *resource_version, argo_watch_cb on_event,
+			 void *userdata, struct argo_error *err)
+{
+	struct watch_ctx wc = { on_event, userdata };
+	struct stream_lines sl = {
+		.on_result = watch_result, .on_quiet = watch_quiet, .ctx = &wc, .err = err,
+	};
+	char path[2048];
+	int r;
+
+	if (!argo_valid_name(ns))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/api/v1/workflow-events/%s", ns);
+	r = 0;
+	if (resource_version && *resource_version)
+		r = append_query(path, sizeof(path), "listOptions.resourceVersion",
+				 resource_version);
+	if (r == 0 && fields)
+		r = append_query(path, sizeof(path), "fields", fields);
+	if (r < 0)
+		return r;
+	/* as the argo CLI watches: SSE, whose keepalives show the stream is alive */
+	r = stream_messages(http, path, "text/event-stream", ARGO_WATCH_SILENCE_MS, &sl);
+	if (r == 0 && sl.error) {
+		long code = (long)json_integer_value(json_object_get(sl.error, "grpc_code"));
+		long status = (long)json_integer_value(json_object_get(sl.error, "http_code"));
+		const char *message = json_string_value(json_object_get(sl.error, "message"));
+
+		if (status == 410 || (message && strstr(message, "too old resource version")))
+			r = -ESTALE;
+		else if (code != GRPC_RESOURCE_EXHAUSTED)
+			r = -EIO;
 	}
-	http_response_release(&resp);
-	free(ls.line);
+	json_decref(sl.error);
 	return r;
 }

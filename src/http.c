@@ -67,6 +67,7 @@ struct http_client {
 	size_t n_idle;
 
 	atomic_ulong n_sent;            /* requests that reached the server */
+	atomic_bool streams_cancelled;  /* http_client_cancel_streams() was called */
 };
 
 /* What the caller asked for; borrowed for the duration of one call. */
@@ -74,10 +75,12 @@ struct request {
 	const char *method;
 	const char *path;           /* starts with '/' */
 	const char *content_type;   /* of the body; NULL: application/json */
+	const char *accept;         /* media type asked for; NULL: application/json */
 	const char *body;           /* NULL: none */
 	size_t body_len;
 	bool send_body;             /* body, or an empty one for POST/PUT/PATCH */
 	bool stream;                /* http_stream(): on_data gets a 2xx body */
+	long silence_ms;            /* a stream with no data this long is dead */
 	http_data_cb on_data;
 	void *userdata;
 };
@@ -92,8 +95,10 @@ struct transfer {
 	long status;                /* HTTP status once the attempt is over */
 	int write_err;              /* -EFBIG or -ENOMEM: the write callback gave up */
 	bool stopped;               /* on_data asked to stop */
-	bool silent;                /* stream abandoned: no data for timeout_ms */
+	bool silent;                /* stream abandoned: no data for rq->silence_ms */
+	bool cancelled;             /* stream abandoned: http_client_cancel_streams() */
 	int64_t last_data_ms;       /* CLOCK_MONOTONIC of the start or last data */
+	int64_t last_tick_ms;       /* of the last tick given to on_data */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -300,6 +305,11 @@ long http_client_timeout_ms(const struct http_client *client)
 	return client->timeout_ms;
 }
 
+void http_client_cancel_streams(struct http_client *client)
+{
+	atomic_store(&client->streams_cancelled, true);
+}
+
 unsigned long http_client_request_count(const struct http_client *client)
 {
 	/* C11 atomic_load() takes no pointer to const; the client itself is
@@ -380,20 +390,34 @@ static size_t write_cb(char *data, size_t size, size_t nmemb, void *userp)
 
 /* Streams only: called about once a second even when nothing arrives.
  * Any body byte counts as life (an SSE keepalive too); an average rate
- * would not, which is why CURLOPT_LOW_SPEED_* is not used here. */
+ * would not, which is why CURLOPT_LOW_SPEED_* is not used here. Once a 2xx
+ * reply is open, on_data gets its tick (NULL, 0) here once a second. */
 static int xferinfo_cb(void *userp, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct transfer *t = userp;
+	int64_t now = now_ms();
 
 	(void)dltotal;
 	(void)dlnow;
 	(void)ultotal;
 	(void)ulnow;
-	if (now_ms() - t->last_data_ms <= t->client->timeout_ms)
-		return 0;
-	t->silent = true;
-	return 1;
+	if (atomic_load(&t->client->streams_cancelled)) {
+		t->cancelled = true;
+		return 1;
+	}
+	if (now - t->last_data_ms > t->rq->silence_ms) {
+		t->silent = true;
+		return 1;
+	}
+	if (now - t->last_tick_ms >= 1000 && reply_is_success(t->easy)) {
+		t->last_tick_ms = now;
+		if (t->rq->on_data(NULL, 0, t->rq->userdata) != 0) {
+			t->stopped = true;
+			return 1;
+		}
+	}
+	return 0;
 }
 
 static void headers_free(struct curl_slist *headers)
@@ -419,9 +443,11 @@ static int headers_add(struct curl_slist **headers, const char *line)
 static int headers_build(const struct request *rq, const char *auth, struct curl_slist **ret_headers)
 {
 	struct curl_slist *headers = NULL;
+	char accept[128];
 	int r;
 
-	r = headers_add(&headers, "Accept: application/json");
+	snprintf(accept, sizeof(accept), "Accept: %s", rq->accept ? rq->accept : "application/json");
+	r = headers_add(&headers, accept);
 	if (r == 0) /* no 100-continue round trip before a large body */
 		r = headers_add(&headers, "Expect:");
 	if (r == 0 && rq->send_body) {
@@ -524,9 +550,12 @@ static int transfer_error(const struct transfer *t, CURLcode code, const char *u
 	} else if (t->write_err == -EFBIG || code == CURLE_FILESIZE_EXCEEDED) {
 		r = errmap_curl(CURLE_FILESIZE_EXCEEDED);
 		snprintf(reason, sizeof(reason), "reply larger than %zu bytes", t->client->max_body);
+	} else if (t->cancelled) {
+		r = -ECANCELED;
+		snprintf(reason, sizeof(reason), "stream cancelled");
 	} else if (t->silent) {
 		r = errmap_curl(CURLE_OPERATION_TIMEDOUT);
-		snprintf(reason, sizeof(reason), "no data for %ld ms", t->client->timeout_ms);
+		snprintf(reason, sizeof(reason), "no data for %ld ms", t->rq->silence_ms);
 	} else {
 		r = errmap_curl(code);
 		snprintf(reason, sizeof(reason), "%s",
@@ -560,7 +589,7 @@ static int transfer_attempt(struct http_client *client, struct transfer *t,
 	}
 	code = easy_setup(client, t, url, headers);
 	if (code == CURLE_OK) {
-		t->last_data_ms = now_ms();
+		t->last_data_ms = t->last_tick_ms = now_ms();
 		code = curl_easy_perform(t->easy);
 		/* Counted when request bytes went out: not for a refused or
 		 * timed-out connect. */
@@ -571,7 +600,8 @@ static int transfer_attempt(struct http_client *client, struct transfer *t,
 	/* The handle still points at the list; it is reset before reuse. */
 	headers_free(headers);
 
-	if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && t->stopped))
+	if (code == CURLE_OK || ((code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) &&
+				  t->stopped))
 		return 0;
 	return transfer_error(t, code, url, ret_detail);
 }
@@ -715,16 +745,20 @@ int http_request_as(struct http_client *client, const char *method,
 }
 
 int http_stream(struct http_client *client, const char *path_and_query,
-		http_data_cb on_data, void *userdata,
+		const char *accept, long silence_ms, http_data_cb on_data, void *userdata,
 		struct http_response *resp, char **ret_detail)
 {
 	struct request rq = {
 		.method = "GET",
 		.path = path_and_query,
+		.accept = accept,
 		.stream = true,
+		.silence_ms = silence_ms > client->timeout_ms ? silence_ms : client->timeout_ms,
 		.on_data = on_data,
 		.userdata = userdata,
 	};
 
+	if (accept && (strlen(accept) > 100 || strpbrk(accept, "\r\n")))
+		return -EINVAL;
 	return run(client, &rq, resp, ret_detail);
 }

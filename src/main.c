@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 			.namespaces = cfg.namespaces,
 		}, &model);
 	if (r == 0)
-		r = runs_new(http, cfg.cache_ttl, &runs);
+		r = runs_new(http, cfg.cache_ttl, cfg.watch, &runs);
 	/* the webhook clients live in a Kubernetes Secret */
 	if (r == 0 && cfg.kube_url && cfg.kube_token_file)
 		r = token_source_new_file(cfg.kube_token_file, &kube_token);
@@ -211,6 +211,8 @@ out_curl:
 	kube_free(kube);
 	http_client_free(kube_http);
 	token_source_free(kube_token);
+	if (http) /* log followers and watchers end at once */
+		http_client_cancel_streams(http);
 	runs_free(runs);
 	model_free(model);
 	http_client_free(http);

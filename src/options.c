@@ -48,6 +48,7 @@ struct parse_state {
 	char *log_level;
 	bool insecure;
 	bool read_only;
+	bool nowatch;
 	bool help;
 	bool version;
 	bool fsname;           /* fsname= or subtype= given: left as they are */
@@ -61,6 +62,7 @@ struct parse_state {
 enum {
 	KEY_INSECURE,
 	KEY_READ_ONLY,
+	KEY_NOWATCH,
 	KEY_HELP,
 	KEY_VERSION,
 	KEY_NO_VALUE,
@@ -87,6 +89,7 @@ static const struct fuse_opt option_table[] = {
 	VALUE_OPT("log_level", log_level),
 	FUSE_OPT_KEY("insecure", KEY_INSECURE),
 	FUSE_OPT_KEY("read_only", KEY_READ_ONLY),
+	FUSE_OPT_KEY("nowatch", KEY_NOWATCH),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -115,6 +118,7 @@ static const char help_text[] =
 	"    -o timeout=SECONDS     time limit of each request (default 30)\n"
 	"    -o cache_ttl=SECONDS   how long listings and documents are cached (default 5)\n"
 	"    -o read_only           refuse every change with EROFS\n"
+	"    -o nowatch             refresh workflow listings by cache_ttl only, without watch streams\n"
 	"    -o log_level=LEVEL     error, warn, info or debug (default warn)\n"
 	"    -h, --help             print this help and exit\n"
 	"    -V, --version          print the version and exit\n"
@@ -198,6 +202,9 @@ static int option_proc(void *data, const char *arg, int key, struct fuse_args *o
 		return 0;
 	case KEY_READ_ONLY:
 		st->read_only = true;
+		return 0;
+	case KEY_NOWATCH:
+		st->nowatch = true;
 		return 0;
 	case KEY_HELP:
 		st->help = true;
@@ -603,6 +610,7 @@ static int apply(struct parse_state *st, struct fuse_args *args, struct argofs_c
 		cfg->log_level = take(&st->log_level);
 	}
 	cfg->read_only = st->read_only;
+	cfg->watch = !st->nowatch;
 	return apply_kube(st, cfg, ret_msg);
 }
 

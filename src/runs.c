@@ -1,16 +1,21 @@
 /*
  * runs.c - workflows as runs (see runs.h for the contract).
  *
- * Three caches under one mutex, never held across a request:
- *  - per namespace, the projected listing (name, creation time, phase),
- *    newest first, fresh for cache_ttl;
- *  - a bounded set of whole workflow objects (for workflow.yaml and
- *    summary), fresh for cache_ttl;
+ * Caches under one mutex, never held across a request:
+ *  - per namespace, the projected listing (name, creation time, phase,
+ *    resourceVersion), newest first. It is listed page by page (never held
+ *    whole as JSON) and is fresh for cache_ttl; while a watcher thread
+ *    follows the namespace's watch stream from the list's resourceVersion,
+ *    each event updates it in place and it stays fresh without listing
+ *    again (see "watch" below);
+ *  - a bounded LRU set of whole workflow objects (for workflow.yaml and
+ *    summary), fresh for cache_ttl, dropped when an event changes them;
  *  - logs: one buffer per workflow whose log was used, filled once and, while
  *    the workflow runs, by a follower thread that appends each new line. A
  *    follower whose stream goes silent for longer than the timeout reconnects
  *    and skips what it already has (the log of a pod does not change).
- * The follower threads are joined by runs_free().
+ * Namespace records live until runs_free(), which joins the follower and
+ * watcher threads.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,25 +36,52 @@
 /* What `argo list -o name` asks for, plus the phase. */
 #define LIST_FIELDS "metadata,items.metadata.name,items.metadata.creationTimestamp," \
 	"items.metadata.resourceVersion,items.status.phase,items.status.finishedAt"
+/* The same for a watch, whose projection applies to the whole envelope. */
+#define WATCH_FIELDS "result.type,result.object.metadata.name," \
+	"result.object.metadata.creationTimestamp,result.object.metadata.resourceVersion," \
+	"result.object.status.phase,result.object.status.finishedAt"
 #define LIST_PAGE_SIZE 500
-#define MAX_OBJECTS 256          /* whole workflows kept */
+#define MAX_OBJECTS 1024              /* whole workflows kept, at most */
+#define MAX_OBJECT_BYTES (4u << 20)   /* and their JSON text, at most */
 #define LOG_IDLE_SECONDS 300.0   /* a finished log unused this long is dropped */
 #define MAX_LOG_TOTAL (64u * 1024 * 1024)
+#define WATCH_IDLE_SECONDS 300.0 /* a watcher whose listing nobody used stops */
+#define WATCH_RETRY_MAX 30.0     /* seconds between attempts, at most */
+#define GONE_SECONDS 10.0        /* events ignored for a name deleted here */
+#define GONE_SLOTS 16
+
+/* A name deleted through argofs: events already on their way (a MODIFIED
+ * sent just before the delete) must not bring it back. */
+struct run_gone {
+	char name[254];
+	double until;
+};
 
 struct run_ns {
 	char *ns;
+	struct runs *rs;
 	bool listed;
 	double listed_at;
 	struct run_entry *runs;  /* newest first */
 	size_t n, cap;
+	char version[32];        /* resourceVersion the listing is current at; "" unknown */
+	unsigned generation;     /* bumped when the listing is dropped */
+	double last_use;         /* of the listing, by a user */
+	/* the watcher: started after a list, stopped when idle or dropped */
+	pthread_t watcher;
+	bool watcher_joinable;
+	bool watching;           /* the watcher thread runs */
+	bool live;               /* its stream is open and the listing follows it */
+	struct run_gone gone[GONE_SLOTS];
 	struct run_ns *next;
 };
 
 struct run_object {
 	char *ns, *name;
 	json_t *obj;
+	size_t bytes;            /* of its JSON text */
 	double fetched_at;
-	struct run_object *next;
+	struct run_object *next; /* most recently used first */
 };
 
 struct run_log {
@@ -76,10 +108,12 @@ struct submit_record {
 struct runs {
 	struct http_client *http;
 	double ttl;
+	bool watch;              /* follow watch streams (else TTL only) */
 	pthread_mutex_t lock;
+	pthread_cond_t wake;     /* wakes watchers waiting to retry (free, drop) */
 	struct run_ns *namespaces;
 	struct run_object *objects;
-	size_t n_objects;
+	size_t n_objects, object_bytes;
 	struct run_log *logs;
 	struct submit_record *submits;
 	bool stopping;
@@ -114,15 +148,21 @@ int runs_file_lookup(const char *name)
 	return -1;
 }
 
-int runs_new(struct http_client *http, double cache_ttl, struct runs **ret_runs)
+int runs_new(struct http_client *http, double cache_ttl, bool watch, struct runs **ret_runs)
 {
 	struct runs *rs = calloc(1, sizeof(*rs));
+	pthread_condattr_t attr;
 
 	if (!rs)
 		return -ENOMEM;
 	rs->http = http;
 	rs->ttl = cache_ttl;
+	rs->watch = watch;
 	pthread_mutex_init(&rs->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&rs->wake, &attr);
+	pthread_condattr_destroy(&attr);
 	*ret_runs = rs;
 	return 0;
 }
@@ -143,15 +183,18 @@ static void log_free(struct run_log *l)
 	free(l);
 }
 
+/* Forget every listing (the records stay: watchers point at them) and
+ * every object. */
 static void caches_clear_locked(struct runs *rs)
 {
-	while (rs->namespaces) {
-		struct run_ns *rn = rs->namespaces;
-
-		rs->namespaces = rn->next;
-		free(rn->ns);
+	for (struct run_ns *rn = rs->namespaces; rn; rn = rn->next) {
 		free(rn->runs);
-		free(rn);
+		rn->runs = NULL;
+		rn->n = rn->cap = 0;
+		rn->listed = false;
+		rn->live = false;
+		rn->version[0] = '\0';
+		rn->generation++; /* its watcher ends its stream */
 	}
 	while (rs->objects) {
 		struct run_object *o = rs->objects;
@@ -160,6 +203,7 @@ static void caches_clear_locked(struct runs *rs)
 		object_free(o);
 	}
 	rs->n_objects = 0;
+	rs->object_bytes = 0;
 }
 
 void runs_free(struct runs *rs)
@@ -168,10 +212,14 @@ void runs_free(struct runs *rs)
 		return;
 	pthread_mutex_lock(&rs->lock);
 	rs->stopping = true;
+	pthread_cond_broadcast(&rs->wake);
 	pthread_mutex_unlock(&rs->lock);
 	for (struct run_log *l = rs->logs; l; l = l->next)
 		if (l->joinable)
 			pthread_join(l->thread, NULL);
+	for (struct run_ns *rn = rs->namespaces; rn; rn = rn->next)
+		if (rn->watcher_joinable)
+			pthread_join(rn->watcher, NULL);
 	while (rs->logs) {
 		struct run_log *l = rs->logs;
 
@@ -188,6 +236,14 @@ void runs_free(struct runs *rs)
 		free(s);
 	}
 	caches_clear_locked(rs);
+	while (rs->namespaces) {
+		struct run_ns *rn = rs->namespaces;
+
+		rs->namespaces = rn->next;
+		free(rn->ns);
+		free(rn);
+	}
+	pthread_cond_destroy(&rs->wake);
 	pthread_mutex_destroy(&rs->lock);
 	free(rs);
 }
@@ -196,6 +252,7 @@ void runs_drop_caches(struct runs *rs)
 {
 	pthread_mutex_lock(&rs->lock);
 	caches_clear_locked(rs);
+	pthread_cond_broadcast(&rs->wake);
 	pthread_mutex_unlock(&rs->lock);
 }
 
@@ -273,54 +330,325 @@ static struct run_ns *ns_find_locked(struct runs *rs, const char *ns, bool creat
 		free(rn);
 		return NULL;
 	}
+	rn->rs = rs;
 	rn->next = rs->namespaces;
 	rs->namespaces = rn;
 	return rn;
 }
 
+static struct run_entry *entry_find_locked(struct run_ns *rn, const char *name)
+{
+	for (size_t i = 0; i < rn->n; i++)
+		if (strcmp(rn->runs[i].name, name) == 0)
+			return &rn->runs[i];
+	return NULL;
+}
+
+static void entry_remove_locked(struct run_ns *rn, struct run_entry *e)
+{
+	size_t i = (size_t)(e - rn->runs);
+
+	memmove(&rn->runs[i], &rn->runs[i + 1], (rn->n - i - 1) * sizeof(*rn->runs));
+	rn->n--;
+}
+
+/* Put @e in its place (newest first), replacing the entry of that name.
+ * Returns 0 or -ENOMEM (the listing is then unchanged). */
+static int entry_put_locked(struct run_ns *rn, const struct run_entry *e)
+{
+	struct run_entry *old = entry_find_locked(rn, e->name);
+	size_t lo = 0, hi;
+
+	if (old) {
+		entry_remove_locked(rn, old);
+	} else if (rn->n == rn->cap) {
+		size_t cap = rn->cap ? rn->cap * 2 : 64;
+		struct run_entry *grown = realloc(rn->runs, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		rn->runs = grown;
+		rn->cap = cap;
+	}
+	for (hi = rn->n; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (entry_cmp(&rn->runs[mid], e) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(&rn->runs[lo + 1], &rn->runs[lo], (rn->n - lo) * sizeof(*rn->runs));
+	rn->runs[lo] = *e;
+	rn->n++;
+	return 0;
+}
+
+static bool gone_recently_locked(struct run_ns *rn, const char *name)
+{
+	for (size_t i = 0; i < GONE_SLOTS; i++)
+		if (rn->gone[i].until > now() && strcmp(rn->gone[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static void gone_set_locked(struct run_ns *rn, const char *name, bool gone)
+{
+	struct run_gone *slot = &rn->gone[0];
+
+	for (size_t i = 0; i < GONE_SLOTS; i++) {
+		if (strcmp(rn->gone[i].name, name) == 0) {
+			slot = &rn->gone[i];
+			break;
+		}
+		if (rn->gone[i].until < slot->until)
+			slot = &rn->gone[i]; /* the oldest, when the name has none */
+	}
+	if (!gone && strcmp(slot->name, name) != 0)
+		return;
+	snprintf(slot->name, sizeof(slot->name), "%s", name);
+	slot->until = gone ? now() + GONE_SECONDS : 0.0;
+}
+
+static void object_drop_locked(struct runs *rs, const char *ns, const char *name)
+{
+	for (struct run_object **op = &rs->objects; *op; op = &(*op)->next)
+		if (strcmp((*op)->ns, ns) == 0 && strcmp((*op)->name, name) == 0) {
+			struct run_object *o = *op;
+
+			*op = o->next;
+			rs->n_objects--;
+			rs->object_bytes -= o->bytes;
+			object_free(o);
+			return;
+		}
+}
+
+/* What a list or a watch collects, page by page. */
+struct collect {
+	struct run_entry *entries;
+	size_t n, cap;
+};
+
+static int collect_page(json_t *items, void *arg)
+{
+	struct collect *c = arg;
+	size_t i;
+	json_t *item;
+
+	if (c->n + json_array_size(items) > c->cap) {
+		size_t cap = c->n + json_array_size(items) + c->cap;
+		struct run_entry *grown = realloc(c->entries, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		c->entries = grown;
+		c->cap = cap;
+	}
+	json_array_foreach(items, i, item)
+		if (entry_from(item, &c->entries[c->n]))
+			c->n++;
+	return 0;
+}
+
+static void *ns_watcher(void *arg);
+
+/* Start the watcher of @rn when it has none and its listing can be
+ * followed. Lock held. */
+static void watcher_start_locked(struct runs *rs, struct run_ns *rn)
+{
+	if (!rs->watch || rs->stopping || rn->watching || !rn->listed || !rn->version[0])
+		return;
+	if (rn->watcher_joinable)
+		pthread_join(rn->watcher, NULL); /* the previous one has returned */
+	rn->watcher_joinable = pthread_create(&rn->watcher, NULL, ns_watcher, rn) == 0;
+	rn->watching = rn->watcher_joinable;
+	rn->live = rn->watching; /* resumed from the list: nothing is missed */
+}
+
 static int ns_refresh(struct runs *rs, const char *ns)
 {
 	struct argo_error err = { 0 };
-	struct run_entry *entries;
+	struct collect c = { 0 };
 	struct run_ns *rn;
-	json_t *items = NULL, *item;
-	size_t i, n = 0;
+	char version[32];
 	double at;
 	int r;
 
-	r = argo_list(rs->http, ARGO_WORKFLOW, ns, LIST_FIELDS, LIST_PAGE_SIZE, &items, &err);
+	r = argo_list_pages(rs->http, ARGO_WORKFLOW, ns, LIST_FIELDS, LIST_PAGE_SIZE,
+			    collect_page, &c, version, sizeof(version), &err);
 	at = now(); /* fresh from when it arrived (see model.c) */
 	if (r < 0) {
 		char path[300];
 
+		free(c.entries);
 		snprintf(path, sizeof(path), "/%s/workflows", ns);
 		return argo_record("list", path, r, &err);
 	}
-	entries = calloc(json_array_size(items) + 1, sizeof(*entries));
-	if (!entries) {
-		json_decref(items);
-		return -ENOMEM;
-	}
-	json_array_foreach(items, i, item)
-		if (entry_from(item, &entries[n]))
-			n++;
-	json_decref(items);
-	n = unique_names(entries, n);
-	qsort(entries, n, sizeof(*entries), entry_cmp);
+	c.n = unique_names(c.entries, c.n);
+	qsort(c.entries, c.n, sizeof(*c.entries), entry_cmp);
 	pthread_mutex_lock(&rs->lock);
 	rn = ns_find_locked(rs, ns, true);
 	if (!rn) {
 		pthread_mutex_unlock(&rs->lock);
-		free(entries);
+		free(c.entries);
 		return -ENOMEM;
 	}
 	free(rn->runs);
-	rn->runs = entries;
-	rn->n = rn->cap = n;
+	rn->runs = c.entries;
+	rn->n = c.n;
+	rn->cap = c.cap;
 	rn->listed = true;
 	rn->listed_at = at;
+	if (rn->last_use == 0.0) /* a new record: its watcher must not stop at once */
+		rn->last_use = at;
+	snprintf(rn->version, sizeof(rn->version), "%s", version);
+	watcher_start_locked(rs, rn);
 	pthread_mutex_unlock(&rs->lock);
 	return 0;
+}
+
+/* ---- watch ---------------------------------------------------------------
+ *
+ * After a namespace is listed, a watcher thread follows
+ * /api/v1/workflow-events/{ns} from the list's resourceVersion, so that
+ * every change made after the list began arrives as an event. While its
+ * stream is open the listing is "live": fresh whatever its age. When the
+ * stream ends as watches end (the server's EOF), it reconnects from the last
+ * resourceVersion seen; when that is gone (-ESTALE) it lists again. Any
+ * other failure makes the listing fall back to cache_ttl from the last time
+ * the stream was heard, and the watcher retries with a growing delay. It
+ * stops when its listing has not been used for WATCH_IDLE_SECONDS, when the
+ * caches are dropped, and at runs_free(). A server that goes silent is
+ * noticed by the http layer's timeout (the SSE keepalives come every 15 s),
+ * so a live listing is at most that old. Events are applied only when
+ * newer than what the listing has for that name (a list made meanwhile may
+ * already know better).
+ */
+
+struct watch_state {
+	struct run_ns *rn;
+	unsigned generation;
+	bool heard;              /* this stream delivered something */
+};
+
+static bool watcher_idle_locked(struct runs *rs, struct run_ns *rn)
+{
+	return rs->stopping || now() - rn->last_use > WATCH_IDLE_SECONDS;
+}
+
+/* One event, lock held. */
+static void watch_apply_locked(struct runs *rs, struct run_ns *rn, const char *type,
+			       json_t *object)
+{
+	const char *version = json_string_value(
+		json_object_get(json_object_get(object, "metadata"), "resourceVersion"));
+	struct run_entry e, *have;
+
+	if (!entry_from(object, &e))
+		return;
+	if (version && strlen(version) < sizeof(rn->version) &&
+	    strtoull(version, NULL, 10) > strtoull(rn->version, NULL, 10))
+		snprintf(rn->version, sizeof(rn->version), "%s", version);
+	have = entry_find_locked(rn, e.name);
+	if (strcmp(type, "DELETED") == 0) {
+		if (have && have->version > e.version)
+			return; /* a newer one of that name */
+		gone_set_locked(rn, e.name, false);
+		if (have)
+			entry_remove_locked(rn, have);
+		object_drop_locked(rs, rn->ns, e.name);
+	} else if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0) {
+		if ((have && have->version >= e.version) || gone_recently_locked(rn, e.name))
+			return; /* the listing already knows this or later */
+		if (entry_put_locked(rn, &e) < 0)
+			rn->listed = false; /* list again rather than be wrong */
+		object_drop_locked(rs, rn->ns, e.name);
+	}
+}
+
+static int watch_event(const char *type, json_t *object, void *arg)
+{
+	struct watch_state *ws = arg;
+	struct run_ns *rn = ws->rn;
+	struct runs *rs = rn->rs;
+	int stop;
+
+	pthread_mutex_lock(&rs->lock);
+	/* a new listing (after SIGHUP) is followed from its own version */
+	stop = watcher_idle_locked(rs, rn) || rn->generation != ws->generation;
+	if (!stop) {
+		ws->heard = true;
+		rn->live = true;
+		rn->listed_at = now();
+		if (type)
+			watch_apply_locked(rs, rn, type, object);
+	}
+	pthread_mutex_unlock(&rs->lock);
+	return stop;
+}
+
+static void *ns_watcher(void *arg)
+{
+	struct run_ns *rn = arg;
+	struct runs *rs = rn->rs;
+	bool trusted = true;     /* no failure since the list or the last stream */
+	double delay = 0.0;
+	unsigned generation;
+
+	pthread_mutex_lock(&rs->lock);
+	generation = rn->generation;
+	while (!watcher_idle_locked(rs, rn)) {
+		struct watch_state ws;
+		struct argo_error err = { 0 };
+		struct timespec until;
+		char version[32];
+		int r;
+
+		if (rn->generation != generation) { /* the caches were dropped */
+			if (!rn->listed || !rn->version[0])
+				break; /* the next list starts a watcher */
+			generation = rn->generation;
+			trusted = true;
+			delay = 0.0;
+		}
+		ws = (struct watch_state){ .rn = rn, .generation = generation };
+		snprintf(version, sizeof(version), "%s", rn->version);
+		rn->live = trusted;
+		pthread_mutex_unlock(&rs->lock);
+		r = argo_watch_workflows(rs->http, rn->ns, WATCH_FIELDS, version, watch_event, &ws,
+					 &err);
+		if (r == -ESTALE) { /* the server has forgotten that version: list again */
+			log_info("workflows of %s: watch from resourceVersion %s: %s; listing again",
+				 rn->ns, version, err.message);
+			r = ns_refresh(rs, rn->ns);
+		}
+		pthread_mutex_lock(&rs->lock);
+		if (rn->generation != generation)
+			continue;
+		trusted = r == 0;
+		if (trusted) {
+			/* ended as watches end: current until now; reconnect */
+			rn->listed_at = now();
+			delay = 0.0;
+			continue;
+		}
+		rn->live = false;
+		if (watcher_idle_locked(rs, rn))
+			break;
+		delay = ws.heard || delay < 1.0 ? 1.0 : delay * 2;
+		if (delay > WATCH_RETRY_MAX)
+			delay = WATCH_RETRY_MAX;
+		log_warn("workflows of %s: watch: %s (%s); the listing is kept for cache_ttl, "
+			 "retrying in %.0f s", rn->ns, strerror(-r), err.message, delay);
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += (time_t)delay;
+		pthread_cond_timedwait(&rs->wake, &rs->lock, &until);
+	}
+	rn->live = false;
+	rn->watching = false;
+	pthread_mutex_unlock(&rs->lock);
+	return NULL;
 }
 
 /* Run @fn on the fresh listing of @ns (listing it first when needed), with
@@ -336,7 +664,10 @@ static int with_listing(struct runs *rs, const char *ns,
 
 		pthread_mutex_lock(&rs->lock);
 		rn = ns_find_locked(rs, ns, false);
-		if (rn && rn->listed && (refreshed || now() - rn->listed_at < rs->ttl)) {
+		if (rn && rn->listed &&
+		    (refreshed || rn->live || now() - rn->listed_at < rs->ttl)) {
+			rn->last_use = now();
+			watcher_start_locked(rs, rn); /* after an idle stop */
 			r = fn(rn, arg);
 			pthread_mutex_unlock(&rs->lock);
 			return r;
@@ -383,14 +714,13 @@ struct find_arg {
 static int find_one(struct run_ns *rn, void *arg)
 {
 	struct find_arg *fa = arg;
+	struct run_entry *e = entry_find_locked(rn, fa->name);
 
-	for (size_t i = 0; i < rn->n; i++)
-		if (strcmp(rn->runs[i].name, fa->name) == 0) {
-			if (fa->entry)
-				*fa->entry = rn->runs[i];
-			return 0;
-		}
-	return -ENOENT;
+	if (!e)
+		return -ENOENT;
+	if (fa->entry)
+		*fa->entry = *e;
+	return 0;
 }
 
 int runs_stat(struct runs *rs, const char *ns, const char *name,
@@ -432,70 +762,93 @@ static void remember_entry(struct runs *rs, const char *ns, json_t *wf)
 	pthread_mutex_lock(&rs->lock);
 	rn = ns_find_locked(rs, ns, false);
 	if (rn && rn->listed) {
-		size_t i;
-
-		for (i = 0; i < rn->n && strcmp(rn->runs[i].name, e.name) != 0; i++)
-			;
-		if (i < rn->n) {
-			rn->runs[i] = e;
-		} else {
-			struct run_entry *grown = realloc(rn->runs, (rn->n + 1) * sizeof(*grown));
-
-			if (grown) {
-				rn->runs = grown;
-				rn->runs[rn->n++] = e;
-			} else {
-				rn->listed = false; /* list again rather than be wrong */
-			}
-		}
-		qsort(rn->runs, rn->n, sizeof(*rn->runs), entry_cmp);
+		gone_set_locked(rn, e.name, false);
+		if (entry_put_locked(rn, &e) < 0)
+			rn->listed = false; /* list again rather than be wrong */
 	}
 	pthread_mutex_unlock(&rs->lock);
 }
 
+/* @name was deleted through argofs. */
 static void forget_entry(struct runs *rs, const char *ns, const char *name)
 {
 	struct run_ns *rn;
 
 	pthread_mutex_lock(&rs->lock);
 	rn = ns_find_locked(rs, ns, false);
-	for (size_t i = 0; rn && i < rn->n; i++)
-		if (strcmp(rn->runs[i].name, name) == 0) {
-			memmove(&rn->runs[i], &rn->runs[i + 1], (rn->n - i - 1) * sizeof(*rn->runs));
-			rn->n--;
-			break;
-		}
-	for (struct run_object **op = &rs->objects; *op; op = &(*op)->next)
-		if (strcmp((*op)->ns, ns) == 0 && strcmp((*op)->name, name) == 0) {
-			struct run_object *o = *op;
+	if (rn) {
+		struct run_entry *e = entry_find_locked(rn, name);
 
-			*op = o->next;
-			object_free(o);
-			rs->n_objects--;
-			break;
-		}
+		if (e)
+			entry_remove_locked(rn, e);
+		gone_set_locked(rn, name, true);
+	}
+	object_drop_locked(rs, ns, name);
 	pthread_mutex_unlock(&rs->lock);
 }
 
 /* ---- whole objects ------------------------------------------------------ */
+
+/* Keep @obj as the object of @name, most recently used first, within
+ * MAX_OBJECTS and MAX_OBJECT_BYTES. Lock held. */
+static void object_keep_locked(struct runs *rs, const char *ns, const char *name, json_t *obj)
+{
+	size_t bytes = json_dumpb(obj, NULL, 0, JSON_COMPACT);
+	struct run_object *o;
+
+	object_drop_locked(rs, ns, name);
+	if (bytes > MAX_OBJECT_BYTES / 4)
+		return; /* one object would push out most others */
+	while (rs->objects &&
+	       (rs->n_objects >= MAX_OBJECTS || rs->object_bytes + bytes > MAX_OBJECT_BYTES)) {
+		struct run_object **op = &rs->objects;
+
+		while ((*op)->next) /* the least recently used: the tail */
+			op = &(*op)->next;
+		o = *op;
+		*op = NULL;
+		rs->n_objects--;
+		rs->object_bytes -= o->bytes;
+		object_free(o);
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o || !(o->ns = strdup(ns)) || !(o->name = strdup(name))) {
+		if (o)
+			object_free(o);
+		return;
+	}
+	o->obj = json_incref(obj);
+	o->bytes = bytes;
+	o->fetched_at = now();
+	o->next = rs->objects;
+	rs->objects = o;
+	rs->n_objects++;
+	rs->object_bytes += bytes;
+}
 
 /* The whole workflow, from the cache or with one GET. Returns 0 and a new
  * reference, or a negative errno (recorded). */
 static int object_get(struct runs *rs, const char *ns, const char *name, json_t **ret_obj)
 {
 	struct argo_error err = { 0 };
-	struct run_object *o, **op;
+	struct run_object **op;
 	json_t *obj = NULL;
 	int r;
 
 	pthread_mutex_lock(&rs->lock);
-	for (o = rs->objects; o; o = o->next)
+	for (op = &rs->objects; *op; op = &(*op)->next) {
+		struct run_object *o = *op;
+
 		if (strcmp(o->ns, ns) == 0 && strcmp(o->name, name) == 0 &&
 		    now() - o->fetched_at < rs->ttl) {
+			*op = o->next; /* to the front: most recently used */
+			o->next = rs->objects;
+			rs->objects = o;
 			*ret_obj = json_incref(o->obj);
 			pthread_mutex_unlock(&rs->lock);
 			return 0;
 		}
+	}
 	pthread_mutex_unlock(&rs->lock);
 
 	r = argo_get(rs->http, ARGO_WORKFLOW, ns, name, &obj, &err);
@@ -507,31 +860,7 @@ static int object_get(struct runs *rs, const char *ns, const char *name, json_t 
 	}
 	remember_entry(rs, ns, obj);
 	pthread_mutex_lock(&rs->lock);
-	for (op = &rs->objects; *op; op = &(*op)->next)
-		if (strcmp((*op)->ns, ns) == 0 && strcmp((*op)->name, name) == 0) {
-			o = *op;
-			*op = o->next;
-			object_free(o);
-			rs->n_objects--;
-			break;
-		}
-	if (rs->n_objects >= MAX_OBJECTS) { /* drop the oldest: the list's tail */
-		for (op = &rs->objects; (*op)->next; op = &(*op)->next)
-			;
-		object_free(*op);
-		*op = NULL;
-		rs->n_objects--;
-	}
-	o = calloc(1, sizeof(*o));
-	if (o && (o->ns = strdup(ns)) && (o->name = strdup(name))) {
-		o->obj = json_incref(obj);
-		o->fetched_at = now();
-		o->next = rs->objects;
-		rs->objects = o;
-		rs->n_objects++;
-	} else if (o) {
-		object_free(o);
-	}
+	object_keep_locked(rs, ns, name, obj);
 	pthread_mutex_unlock(&rs->lock);
 	*ret_obj = obj;
 	return 0;
@@ -1198,7 +1527,9 @@ int runs_action(struct runs *rs, const char *ns, const char *name, const char *t
 	json_decref(body);
 	if (r < 0)
 		return argo_record(verb, op_path, r, &err);
-	forget_entry(rs, ns, name); /* its object and phase changed */
+	pthread_mutex_lock(&rs->lock);
+	object_drop_locked(rs, ns, name); /* its object and phase changed */
+	pthread_mutex_unlock(&rs->lock);
 	remember_entry(rs, ns, reply); /* the workflow, or the new one of resubmit */
 	json_decref(reply);
 	return 0;

@@ -87,6 +87,20 @@ int argo_list(struct http_client *http, enum argo_kind kind, const char *ns,
 	      const char *fields, unsigned page_size, json_t **ret_items,
 	      struct argo_error *err);
 
+/* One page of a list: its valid items (borrowed). Returns 0 to go on, or a
+ * negative errno that ends the list with it. */
+typedef int (*argo_page_cb)(json_t *items, void *userdata);
+
+/* argo_list(), page by page: @on_page gets each page's items as it arrives,
+ * so that a long list is never held whole. The first page's
+ * metadata.resourceVersion ("" if none) goes to @ret_version (may be NULL):
+ * a watch from it misses no change made after the list began. Returns 0 or
+ * a negative errno. */
+int argo_list_pages(struct http_client *http, enum argo_kind kind, const char *ns,
+		    const char *fields, unsigned page_size, argo_page_cb on_page,
+		    void *userdata, char *ret_version, size_t version_size,
+		    struct argo_error *err);
+
 /* GET one object. Returns 0 and a new reference, or a negative errno
  * (-ENOENT when it does not exist). */
 int argo_get(struct http_client *http, enum argo_kind kind, const char *ns,
@@ -137,6 +151,29 @@ typedef int (*argo_log_cb)(const char *pod, const char *content, void *userdata)
 int argo_workflow_logs(struct http_client *http, const char *ns, const char *name,
 		       bool follow, argo_log_cb on_line, void *userdata,
 		       struct argo_error *err);
+
+/* One event of a workflow watch: @type is "ADDED", "MODIFIED" or "DELETED"
+ * (a server may send others: "BOOKMARK", "ERROR"), @object the (projected)
+ * workflow, borrowed; both NULL, about once a second, while the stream is
+ * open and quiet (nothing happened). Returns non-zero to stop watching. */
+typedef int (*argo_watch_cb)(const char *type, json_t *object, void *userdata);
+
+/*
+ * Watch the workflows of @ns (GET /api/v1/workflow-events/{ns}, in the SSE
+ * form the argo CLI uses, whose keepalives keep it alive while nothing
+ * happens) from @resource_version (NULL or "": first an ADDED for every
+ * workflow), projected with @fields (paths start with "result.", may be
+ * NULL). Returns 0 when the stream ended as a watch normally ends (the
+ * server's "EOF", or @on_event asked to stop): reconnect from the last
+ * resourceVersion seen. -ESTALE when the server no longer has that
+ * resourceVersion (list again), -ECANCELED after
+ * http_client_cancel_streams(), -ETIMEDOUT when it went silent (35 s
+ * without even a keepalive), or another
+ * negative errno (the message in @err).
+ */
+int argo_watch_workflows(struct http_client *http, const char *ns, const char *fields,
+			 const char *resource_version, argo_watch_cb on_event,
+			 void *userdata, struct argo_error *err);
 
 /* POST /api/v1/events/{ns}/{discriminator} with @payload (JSON text, sent as
  * it is). Returns 0 or a negative errno. */

@@ -89,21 +89,30 @@ int http_request_as(struct http_client *client, const char *method,
 		    struct http_response *resp, char **ret_detail);
 
 /*
- * Stream GET @path_and_query: @on_data is called with each piece of the body
- * as it arrives (not split on lines); it returns 0 to go on or non-zero to
- * stop (then the call returns 0). No overall timeout applies, but when no
- * body byte arrives for longer than the client's timeout (counted from the
- * start while waiting for the reply, then from the last byte; any byte, an
- * SSE keepalive too, counts) the connection is abandoned with -ETIMEDOUT.
- * The body of a 2xx reply is not capped. When the status is not 2xx, the
- * (capped) body is collected into @resp instead of being passed to @on_data;
- * after a 2xx, resp->body is "". @on_data must not be NULL (-EINVAL).
- * Returns as http_request().
+ * Stream GET @path_and_query, asking for the media type @accept (NULL:
+ * application/json; "text/event-stream" makes an Argo Server send keepalives
+ * while idle): @on_data is called with each piece of the body as it arrives
+ * (not split on lines); it returns 0 to go on or non-zero to stop (then the
+ * call returns 0). While a 2xx reply is open, @on_data also gets a tick,
+ * (NULL, 0), about once a second, so that it can stop a quiet stream. No
+ * overall timeout applies, but when no body byte
+ * arrives for longer than @silence_ms or the client's timeout, whichever is
+ * longer (counted from the start while waiting for the reply, then from the
+ * last byte; any byte, an SSE keepalive too, counts) the connection is
+ * abandoned with -ETIMEDOUT. The body of a 2xx reply is not capped. When
+ * the status is not 2xx, the (capped) body is collected into @resp instead
+ * of being passed to @on_data; after a 2xx, resp->body is "". @on_data must
+ * not be NULL (-EINVAL). Returns as http_request().
  */
 typedef int (*http_data_cb)(const char *data, size_t len, void *userdata);
 int http_stream(struct http_client *client, const char *path_and_query,
-		http_data_cb on_data, void *userdata,
+		const char *accept, long silence_ms, http_data_cb on_data, void *userdata,
 		struct http_response *resp, char **ret_detail);
+
+/* End every stream of @client, running or to come, within about a second:
+ * they return -ECANCELED. For shutdown: followers and watchers can then be
+ * joined at once. Thread-safe. */
+void http_client_cancel_streams(struct http_client *client);
 
 /* Free the body; @resp may be zeroed or NULL. */
 void http_response_release(struct http_response *resp);

@@ -43,6 +43,7 @@ struct argofs_config {
 	double timeout;        /* timeout= seconds, > 0 */
 	double cache_ttl;      /* cache_ttl= seconds, >= 0 */
 	bool read_only;        /* read_only */
+	bool watch;            /* not nowatch: follow workflow watch streams */
 	char *log_level;       /* log_level= (error|warn|info|debug), NULL = default */
 	bool show_help;        /* --help / -h */
 	bool show_version;     /* --version / -V */

@@ -2,8 +2,9 @@
  * runs.h - workflows as runs: listing, status files, logs, actions, submit.
  *
  * Each namespace's workflows are listed with one projected list call (the
- * fields `argo list` asks for) and kept for cache_ttl, so `ls -l` and the
- * phase files of every workflow cost no request per workflow. The whole object (for
+ * fields `argo list` asks for) and kept for cache_ttl, or for as long as the
+ * namespace's watch stream is followed, so `ls -l` and the phase files of
+ * every workflow cost no request per workflow. The whole object (for
  * workflow.yaml and summary) is fetched when one of those files is used.
  * Logs are fetched when the log file is first used; a running workflow's log
  * is then followed by a thread until the workflow ends, so the file grows.
@@ -46,10 +47,13 @@ struct run_entry {
 /* What ctl takes, and what reading it shows. */
 #define RUNS_CTL_VERBS "stop terminate suspend resume retry resubmit"
 
-/* Returns 0 and the runs of @http (borrowed), or -ENOMEM. */
-int runs_new(struct http_client *http, double cache_ttl, struct runs **ret_runs);
+/* Returns 0 and the runs of @http (borrowed), or -ENOMEM. With @watch,
+ * listings are kept fresh from the server's watch stream (see runs.c). */
+int runs_new(struct http_client *http, double cache_ttl, bool watch, struct runs **ret_runs);
 
-/* Stops the log followers (waiting for them) and frees. NULL is fine. */
+/* Stops the log followers and watchers, waiting for them, and frees. Their
+ * streams end within a second once http_client_cancel_streams() was called
+ * on the client; otherwise this waits for each to notice. NULL is fine. */
 void runs_free(struct runs *rs);
 
 /* Forget listings and objects (SIGHUP). Logs being followed are kept. */

@@ -109,6 +109,46 @@ class WatchTest(unittest.TestCase):
         finally:
             reply.close()
 
+    def test_watch_resumes_from_a_resource_version_until_compacted(self):
+        rv = self.emu.call("GET", WF)[1]["metadata"]["resourceVersion"]
+        self.emu.call("POST", WF, {"workflow": workflow("after-list")})
+        status, _, reply = self.emu.stream(WATCH + "?listOptions.resourceVersion=" + rv)
+        try:
+            self.assertEqual(status, 200)
+            first = read_json_messages(reply, 1)[0]
+            self.assertEqual((first["result"]["type"], first["result"]["object"]["metadata"]["name"]),
+                             ("ADDED", "after-list"))
+        finally:
+            reply.close()
+        compacted = self.emu.control("POST", "watches/compact")["compacted_resource_version"]
+        self.assertGreater(int(compacted), int(rv))
+        status, _, reply = self.emu.stream(WATCH + "?listOptions.resourceVersion=" + rv)
+        try:
+            self.assertEqual(status, 200)
+            self.assertEqual(read_json_messages(reply, 1)[0], {"error": {
+                "grpc_code": 13, "http_code": 500, "http_status": "Internal Server Error",
+                "message": "too old resource version: %s (%s)" % (rv, compacted)}})
+            self.assertEqual(reply.read(), b"")
+        finally:
+            reply.close()
+        # from the compacted version on, nothing is missing
+        status, _, reply = self.emu.stream(WATCH + "?listOptions.resourceVersion=" + compacted)
+        try:
+            self.emu.call("DELETE", WF + "/after-list")
+            deleted = read_json_messages(reply, 1)[0]
+            self.assertEqual(deleted["result"]["type"], "DELETED")
+        finally:
+            reply.close()
+
+    def test_a_token_without_watch_may_list_but_not_watch(self):
+        with Emulator(tokens=["secret", "lister;nowatch"]) as emu:
+            status, _ = emu.call("GET", WF, token="lister")
+            self.assertEqual(status, 200)
+            status, body = emu.call("GET", WATCH, token="lister")
+            self.assertEqual(status, 403)
+            self.assertEqual(body["code"], 7)
+            self.assertIn('cannot watch resource "workflows"', body["message"])
+
     def test_sse_watch_with_fields_applies_to_the_envelope(self):
         fields = "result.type,result.object.metadata.name,result.object.status.phase"
         status, headers, reply = self.emu.stream(WATCH + "?fields=" + fields,

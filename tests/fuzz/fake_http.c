@@ -129,14 +129,17 @@ int http_request_as(struct http_client *client, const char *method,
 }
 
 int http_stream(struct http_client *client, const char *path_and_query,
-		http_data_cb on_data, void *userdata,
+		const char *accept, long silence_ms, http_data_cb on_data, void *userdata,
 		struct http_response *resp, char **ret_detail)
 {
 	static const size_t chunks[] = { 1, 5, 2, 64, 3, 4096 };
 	struct fake_request rq = { "GET", path_and_query, NULL, 0 };
 	size_t off = 0, i = 0;
-	int r = serve(client, &rq, resp, ret_detail);
+	int r;
 
+	(void)accept;
+	(void)silence_ms;
+	r = serve(client, &rq, resp, ret_detail);
 	if (r < 0 || resp->status < 200 || resp->status >= 300)
 		return r;
 	while (off < resp->len) {

@@ -108,7 +108,7 @@ static void list_runs(struct http_client *server, const char *ns)
 	size_t n = 0;
 	int r;
 
-	FUZZ_CHECK(runs_new(server, 3600, &rs) == 0);
+	FUZZ_CHECK(runs_new(server, 3600, false, &rs) == 0);
 	r = runs_list(rs, ns, &entries, &n);
 	check_errno(r);
 	for (size_t i = 0; r == 0 && i < n && i < MAX_READS; i++) {

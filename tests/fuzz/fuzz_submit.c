@@ -129,7 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	errlog_clear();
 	server = fake_http_start(replies, sizeof(replies) - 1, check_submit, &seen);
-	FUZZ_CHECK(runs_new(server, 3600, &rs) == 0);
+	FUZZ_CHECK(runs_new(server, 3600, false, &rs) == 0);
 	r = runs_submit(rs, "argo", ARGO_WORKFLOW_TEMPLATE, "greet", (const char *)data, size,
 			"/argo/workflow-templates/greet.submit", name, sizeof(name));
 	FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ENOMEM);

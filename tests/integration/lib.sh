@@ -165,3 +165,19 @@ api_template() {
 	api POST "/api/v1/workflow-templates/${2:-argo}" \
 		"{\"namespace\":\"${2:-argo}\",\"template\":{\"metadata\":{\"name\":\"$1\"},\"spec\":{\"entrypoint\":\"main\",\"templates\":[{\"name\":\"main\",\"container\":{\"image\":\"busybox\"}}]}}}" >/dev/null
 }
+
+# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_until() {
+	local tries=$(($1 * 10))
+	shift
+	while ! "$@" 2>/dev/null; do
+		tries=$((tries - 1))
+		[ "$tries" -gt 0 ] || return 1
+		sleep 0.1
+	done
+}
+
+listed() { # DIR NAME: whether ls DIR shows NAME
+	# shellcheck disable=SC2010 # ls itself is what is tested
+	ls "$1" 2>/dev/null | grep -qx "$2"
+}

@@ -6,22 +6,6 @@
 
 WT=argo/workflow-templates
 
-# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
-wait_until() {
-	local tries=$(($1 * 10))
-	shift
-	while ! "$@" 2>/dev/null; do
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || return 1
-		sleep 0.1
-	done
-}
-
-listed() { # DIR NAME: whether ls DIR shows NAME
-	# shellcheck disable=SC2010 # ls itself is what is tested
-	ls "$1" 2>/dev/null | grep -qx "$2"
-}
-
 # daemon_pids: the argofs processes serving $MNT.
 daemon_pids() {
 	local p

@@ -401,7 +401,7 @@ static void test_invalid_arguments(void **state)
 	assert_int_equal(http_request(client, "GET", "/a\r\nX-Evil: 1", NULL, 0, &resp, NULL), -EINVAL);
 	assert_int_equal(http_request(client, "POST", "/x", NULL, 3, &resp, NULL), -EINVAL);
 	detail = NULL;
-	assert_int_equal(http_stream(client, "/x", NULL, NULL, &resp, &detail), -EINVAL);
+	assert_int_equal(http_stream(client, "/x", NULL, 0, NULL, NULL, &resp, &detail), -EINVAL);
 	assert_non_null(detail);
 	free(detail);
 	assert_int_equal(http_client_request_count(client), 0);
@@ -618,6 +618,8 @@ struct collected {
 	size_t len;
 	int calls;
 	int stop_after;     /* stop at this call; 0: never */
+	int ticks;
+	int stop_at_tick;   /* stop at this tick; 0: never */
 	bool overflow;
 };
 
@@ -625,6 +627,11 @@ static int collect(const char *data, size_t len, void *userdata)
 {
 	struct collected *col = userdata;
 
+	if (!data) {
+		assert_int_equal(len, 0);
+		col->ticks++;
+		return col->stop_at_tick > 0 && col->ticks >= col->stop_at_tick;
+	}
 	col->calls++;
 	if (len >= sizeof(col->data) - col->len) {
 		col->overflow = true;
@@ -646,7 +653,7 @@ static void test_stream_pieces(void **state)
 	(void)state;
 	require(&plain);
 	client = client_new(plain.base, 2000, 0, NULL);
-	assert_int_equal(http_stream(client, "/stream?n=5&ms=50", collect, &col, &resp, &detail), 0);
+	assert_int_equal(http_stream(client, "/stream?n=5&ms=50", NULL, 0, collect, &col, &resp, &detail), 0);
 	assert_null(detail);
 	assert_false(col.overflow);
 	assert_int_equal(resp.status, 200);
@@ -671,7 +678,7 @@ static void test_stream_early_stop(void **state)
 	client = client_new(plain.base, 2000, 0, NULL);
 	start = now_ms();
 	/* The whole stream would take 5 s. */
-	assert_int_equal(http_stream(client, "/stream?n=100&ms=50", collect, &col, &resp, &detail), 0);
+	assert_int_equal(http_stream(client, "/stream?n=100&ms=50", NULL, 0, collect, &col, &resp, &detail), 0);
 	assert_true(now_ms() - start < 2000);
 	assert_null(detail);
 	assert_int_equal(resp.status, 200);
@@ -691,7 +698,7 @@ static void test_stream_error_status(void **state)
 	(void)state;
 	require(&plain);
 	client = client_new(plain.base, 2000, 0, NULL);
-	assert_int_equal(http_stream(client, "/status/404", collect, &col, &resp, NULL), 0);
+	assert_int_equal(http_stream(client, "/status/404", NULL, 0, collect, &col, &resp, NULL), 0);
 	assert_int_equal(resp.status, 404);
 	assert_string_equal(resp.body, "{\"code\":404}");
 	assert_int_equal(col.calls, 0);
@@ -712,7 +719,7 @@ static void test_stream_silence(void **state)
 	client = client_new(plain.base, 1000, 0, NULL);
 	start = now_ms();
 	/* One piece, then 10 s of silence. */
-	assert_int_equal(http_stream(client, "/stream?n=2&ms=10000", collect, &col, &resp, &detail),
+	assert_int_equal(http_stream(client, "/stream?n=2&ms=10000", NULL, 0, collect, &col, &resp, &detail),
 			 -ETIMEDOUT);
 	elapsed = now_ms() - start;
 	assert_true(elapsed >= 1000 && elapsed < 3500);
@@ -735,9 +742,50 @@ static void test_stream_keepalive(void **state)
 	/* One byte every 1.2 s: never silent for 2 s, although the average
 	 * rate stays under 1 byte/s (which a low-speed limit would kill). */
 	client = client_new(plain.base, 2000, 0, NULL);
-	assert_int_equal(http_stream(client, "/keepalive?n=3&ms=1200", collect, &col, &resp, NULL), 0);
+	assert_int_equal(http_stream(client, "/keepalive?n=3&ms=1200", NULL, 0, collect, &col, &resp, NULL), 0);
 	assert_int_equal(resp.status, 200);
 	assert_string_equal(col.data, ":::done\n");
+	http_response_release(&resp);
+	http_client_free(client);
+}
+
+/* A quiet open stream ticks once a second; a tick may stop it, which is not
+ * an error. Streams send the media type asked for. After
+ * http_client_cancel_streams() every stream ends with -ECANCELED. */
+static void test_stream_ticks_and_cancel(void **state)
+{
+	struct collected col = { .stop_at_tick = 2 };
+	struct http_client *client;
+	struct http_response resp;
+	char *detail = NULL;
+	int64_t start, elapsed;
+
+	(void)state;
+	require(&plain);
+	client = client_new(plain.base, 5000, 0, NULL);
+	start = now_ms();
+	assert_int_equal(http_stream(client, "/stream?n=2&ms=10000", "text/event-stream", 0, collect,
+				     &col, &resp, NULL), 0);
+	elapsed = now_ms() - start;
+	assert_int_equal(col.ticks, 2);
+	assert_true(elapsed >= 1500 && elapsed < 4000);
+	assert_string_equal(col.data, "piece 0\n");
+	http_response_release(&resp);
+	/* the media type asked for is sent */
+	col = (struct collected){ .len = 0 };
+	assert_int_equal(http_stream(client, "/echo", "text/event-stream", 0, collect, &col, &resp,
+				     NULL), 0);
+	assert_non_null(strstr(col.data, "\"accept\": \"text/event-stream\""));
+	http_response_release(&resp);
+
+	http_client_cancel_streams(client);
+	col = (struct collected){ .len = 0 };
+	start = now_ms();
+	assert_int_equal(http_stream(client, "/stream?n=2&ms=10000", NULL, 0, collect, &col, &resp,
+				     &detail), -ECANCELED);
+	assert_true(now_ms() - start < 3000);
+	assert_non_null(strstr(detail, "cancelled"));
+	free(detail);
 	http_response_release(&resp);
 	http_client_free(client);
 }
@@ -1115,6 +1163,7 @@ int main(void)
 		cmocka_unit_test(test_stream_error_status),
 		cmocka_unit_test(test_stream_silence),
 		cmocka_unit_test(test_stream_keepalive),
+		cmocka_unit_test(test_stream_ticks_and_cancel),
 		cmocka_unit_test(test_token_rotation_retry),
 		cmocka_unit_test(test_token_unchanged_no_retry),
 		cmocka_unit_test(test_token_unavailable),

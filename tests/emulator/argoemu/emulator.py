@@ -10,6 +10,7 @@ Control endpoint (never journalled, never faulted, no auth):
   POST /_emulator/tokens           {"tokens": ["TOKEN[=ns,...]", ...]} replaces the --token set
   POST /_emulator/controller       {"ticks": N} runs N controller ticks now (default 1)
   POST /_emulator/watches/close    ends every open watch stream with the "EOF" error chunk
+  POST /_emulator/watches/compact  forgets the retained watch events (etcd compaction)
 """
 
 import ssl
@@ -133,6 +134,8 @@ class Emulator:
                 self.watch_generation += 1
                 self.store.cond.notify_all()
             return {"watch_generation": self.watch_generation}
+        if name == "watches/compact":
+            return {"compacted_resource_version": str(self.store.compact())}
         return None
 
 

@@ -108,6 +108,7 @@ class Store:
         self._created = 0
         self._events = []         # (seq, resource, type, object) newest last
         self._seq = 0
+        self._compacted_rv = 0    # events up to this resourceVersion are no longer retained
         self._logs = {}           # (ns, workflow) -> [log entry dict]
         self.closing = False
 
@@ -135,8 +136,26 @@ class Store:
         self._seq += 1
         self._events.append((self._seq, resource, kind, copy.deepcopy(obj)))
         if len(self._events) > MAX_EVENTS:
-            del self._events[: len(self._events) - MAX_EVENTS]
+            self._drop_events(len(self._events) - MAX_EVENTS)
         self.cond.notify_all()
+
+    def _drop_events(self, n):
+        for _, _, _, obj in self._events[:n]:
+            rv = int((obj.get("metadata") or {}).get("resourceVersion") or 0)
+            self._compacted_rv = max(self._compacted_rv, rv)
+        del self._events[:n]
+
+    def compact(self):
+        """Forget every retained event, as etcd compaction does: a watch from a resourceVersion
+        older than now is then "too old".  Returns the compacted resourceVersion."""
+        with self.lock:
+            self._drop_events(len(self._events))
+            self._compacted_rv = max(self._compacted_rv, self._rv)
+            return self._compacted_rv
+
+    def compacted_resource_version(self):
+        with self.lock:
+            return self._compacted_rv
 
     def _managed(self, obj, manager):
         meta = obj["metadata"]

@@ -168,7 +168,8 @@ def _rfc3339nano(t):
 
 def watch_stream(req, ns):
     """GET /api/v1/workflow-events/{ns}: synthetic ADDED events for existing workflows (unless
-    listOptions.resourceVersion is given: then the retained events after it), then ADDED /
+    listOptions.resourceVersion is given: then the retained events after it, or, when events
+    after it are no longer retained, a "too old resource version" error), then ADDED /
     MODIFIED / DELETED as they happen.  Ends with a ResourceExhausted "EOF" error chunk when the
     watch closes (listOptions.timeoutSeconds, POST /_emulator/watches/close, shutdown)."""
     from . import api
@@ -202,6 +203,13 @@ def watch_stream(req, ns):
         deadline = time.monotonic() + timeout if timeout > 0 else None
         with store.lock:
             seq = store.current_seq()
+            compacted = store.compacted_resource_version()
+            if rv and rv != "0" and int(rv) < compacted:
+                # the Kubernetes watch sends an ERROR event with a 410 Expired Status, which
+                # the Argo Server turns into an error that ends the stream
+                yield StreamError(errors.INTERNAL, "too old resource version: %s (%d)"
+                                  % (rv, compacted))
+                return
             if rv and rv != "0":
                 backlog, _ = store.events_after(0, "workflows", 0)
                 initial = [(t, o) for _, t, o in backlog
