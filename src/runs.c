@@ -485,8 +485,10 @@ static int ns_refresh(struct runs *rs, const char *ns)
 		snprintf(path, sizeof(path), "/%s/workflows", ns);
 		return argo_record("list", path, r, &err);
 	}
-	c.n = unique_names(c.entries, c.n);
-	qsort(c.entries, c.n, sizeof(*c.entries), entry_cmp);
+	if (c.n > 0) { /* else c.entries may be NULL */
+		c.n = unique_names(c.entries, c.n);
+		qsort(c.entries, c.n, sizeof(*c.entries), entry_cmp);
+	}
 	pthread_mutex_lock(&rs->lock);
 	rn = ns_find_locked(rs, ns, true);
 	if (!rn) {
@@ -693,7 +695,8 @@ static int copy_all(struct run_ns *rn, void *arg)
 	*la->entries = malloc((rn->n + 1) * sizeof(**la->entries));
 	if (!*la->entries)
 		return -ENOMEM;
-	memcpy(*la->entries, rn->runs, rn->n * sizeof(*rn->runs));
+	if (rn->n > 0) /* else rn->runs may be NULL */
+		memcpy(*la->entries, rn->runs, rn->n * sizeof(*rn->runs));
 	*la->n = rn->n;
 	return 0;
 }
