@@ -62,6 +62,7 @@ struct run_ns {
 	struct runs *rs;
 	bool listed;
 	double listed_at;
+	double list_took;        /* seconds the last list took: it is kept at least that long */
 	struct run_entry *runs;  /* newest first */
 	size_t n, cap;
 	char version[32];        /* resourceVersion the listing is current at; "" unknown */
@@ -472,7 +473,7 @@ static int ns_refresh(struct runs *rs, const char *ns)
 	struct collect c = { 0 };
 	struct run_ns *rn;
 	char version[32];
-	double at;
+	double start = now(), at;
 	int r;
 
 	r = argo_list_pages(rs->http, ARGO_WORKFLOW, ns, LIST_FIELDS, LIST_PAGE_SIZE,
@@ -502,6 +503,7 @@ static int ns_refresh(struct runs *rs, const char *ns)
 	rn->cap = c.cap;
 	rn->listed = true;
 	rn->listed_at = at;
+	rn->list_took = at - start;
 	if (rn->last_use == 0.0) /* a new record: its watcher must not stop at once */
 		rn->last_use = at;
 	snprintf(rn->version, sizeof(rn->version), "%s", version);
@@ -654,7 +656,9 @@ static void *ns_watcher(void *arg)
 }
 
 /* Run @fn on the fresh listing of @ns (listing it first when needed), with
- * the lock held. */
+ * the lock held. A listing that took longer than cache_ttl to arrive is kept
+ * as long as it took, or `ls -l` of a large namespace would list again for
+ * each entry's stat and never end. */
 static int with_listing(struct runs *rs, const char *ns,
 			int (*fn)(struct run_ns *rn, void *arg), void *arg)
 {
@@ -667,7 +671,8 @@ static int with_listing(struct runs *rs, const char *ns,
 		pthread_mutex_lock(&rs->lock);
 		rn = ns_find_locked(rs, ns, false);
 		if (rn && rn->listed &&
-		    (refreshed || rn->live || now() - rn->listed_at < rs->ttl)) {
+		    (refreshed || rn->live ||
+		     now() - rn->listed_at < (rs->ttl > rn->list_took ? rs->ttl : rn->list_took))) {
 			rn->last_use = now();
 			watcher_start_locked(rs, rn); /* after an idle stop */
 			r = fn(rn, arg);

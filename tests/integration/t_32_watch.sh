@@ -128,3 +128,17 @@ test_sighup_restarts_the_watch_and_unmount_is_prompt() {
 	took=$(awk "BEGIN { print int($EPOCHREALTIME - $start) }")
 	[ "$took" -lt 3 ] || fail "unmount with an open watch took ${took} s"
 }
+
+test_a_listing_slower_than_the_ttl_is_used_once() {
+	setup -o cache_ttl=0.01,nowatch
+	for i in $(seq 60); do
+		api_workflow "many-$i"
+	done
+	emu_control faults '{"delay_ms":1000}'
+	# the stat of each of the 60 entries comes more than 0.01 s after the
+	# list arrived
+	ls -l "$MNT/$WF" >/dev/null || fail "ls -l failed"
+	emu_control faults '{"reset":true}'
+	assert_eq 1 "$(journal count GET "$WF_API")" "list requests of one ls -l"
+	[ "$(ls "$MNT/$WF" | grep -c '^many-')" -eq 60 ] || fail "not all 60 workflows are listed"
+}
