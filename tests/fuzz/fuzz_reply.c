@@ -8,8 +8,9 @@
  *
  * The target lists a namespace and the cluster scope, reads what was
  * listed, stats and reads single objects, writes one document, reads the
- * .argofs files, the namespaces, a workflow's log, and the workflows of a
- * namespace with their files (src/runs.c). Checked, for any replies:
+ * .argofs files, the namespaces, a workflow's log, a workflow watch, and the
+ * workflows of a namespace with their files (src/runs.c). Checked, for any
+ * replies:
  *  - every request is well formed (fake_http.c), and a write goes to the
  *    document written and nowhere else;
  *  - every listed name is a document file name (NAME.yaml with a valid
@@ -137,6 +138,14 @@ static int log_line(const char *pod, const char *content, void *userdata)
 	return 0;
 }
 
+static int watch_event(const char *type, json_t *object, void *userdata)
+{
+	(void)userdata;
+	FUZZ_CHECK((type == NULL) == (object == NULL));
+	FUZZ_CHECK(object == NULL || json_is_object(object));
+	return 0;
+}
+
 /* .argofs/errors: one line per failure, at most ERRLOG_CAPACITY. */
 static void check_errors_file(struct model *m)
 {
@@ -195,6 +204,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	list_and_read(m, ARGO_CLUSTER_WORKFLOW_TEMPLATE, NULL);
 	list_runs(server, "argo");
 	check_errno(argo_workflow_logs(server, "argo", "hello", false, log_line, NULL, &err));
+	FUZZ_CHECK(memchr(err.message, '\0', sizeof(err.message)) != NULL);
+	check_errno(argo_watch_workflows(server, "argo", "result.type", "1000", watch_event, NULL,
+					 &err));
 	FUZZ_CHECK(memchr(err.message, '\0', sizeof(err.message)) != NULL);
 	check_errors_file(m);
 	model_free(m);
