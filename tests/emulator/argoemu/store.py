@@ -326,7 +326,9 @@ class Store:
         deadline = time.monotonic() + timeout
         with self.lock:
             while True:
-                new = [e for e in self._events if e[0] > seq]
+                # seqs are consecutive: the events after `seq` start at this index
+                start = max(0, seq - self._events[0][0] + 1) if self._events else 0
+                new = self._events[start:]
                 if new:
                     last = new[-1][0]
                     return ([(s, t, copy.deepcopy(o)) for s, r, t, o in new if r == resource],
