@@ -3,16 +3,23 @@
  *
  * Each operation parses its path into a struct node, asks the model, and
  * replies with 0 or a negative errno; it never invents success. What the
- * kernel may cache is set in fsops_init(): attributes are never cached
- * (getattr is answered from the model's cache, so sizes follow the content
- * exactly), names for cache_ttl, absent names for at most a second.
+ * kernel may cache is set in fs_init(): attributes are never cached
+ * (getattr is answered from the model's cache, so sizes follow the content),
+ * names for cache_ttl, absent names for at most a second. Walking the tree
+ * costs no request per file: stat of a workflow's files fetches nothing (see
+ * "what the kernel was given"), and readdir gives every entry's type.
+ * Documents and scratch files go through the page cache, a document's pages
+ * kept from one open to the next while its text is the same; files whose
+ * text is made at open (.argofs, a workflow's files, submit entries) are
+ * read with direct I/O.
  *
  * Memory: an open file holds a reference on a struct buf (its content: a
  * snapshot for reading, the new text for writing). Scratch files are bufs
  * held by the scratch table; opening one shares the buf. A new document
  * being written is registered in the scratch table under its own name until
  * it is committed at flush, so that stat and ls see it meanwhile.
- * scratch_lock guards the scratch table and every buf's content.
+ * scratch_lock guards the scratch table, every buf's content, and the small
+ * tables of removed workflow files and of texts handed out.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -114,6 +121,8 @@ struct open_file {
 	bool dirty;                     /* changed since the last commit */
 	bool written;                   /* write() or ftruncate() seen since open */
 	bool pending;                   /* a new document registered in scratch */
+	bool cached;                    /* a server text read through the page cache */
+	unsigned long long hash;        /* ... its hash (see served) */
 	int failed;                     /* errno of the last failed commit, until rewritten */
 	int broken;                     /* a write failed: the text is incomplete, never sent */
 };
@@ -159,9 +168,10 @@ static int parse_doc_child(struct node *n, const char *name)
 }
 
 /*
- * Parse @path into @n. Returns 0, -ENOENT for paths that cannot exist,
- * -ENAMETOOLONG. No request is made: whether the object exists is the
- * caller's question.
+ * Parse @path into @n. Returns 0, -ENOENT for paths that cannot exist (and
+ * for NULL: libfuse names no path for a file removed while open, as with
+ * fstat or fchmod of it), -ENAMETOOLONG. No request is made: whether the
+ * object exists is the caller's question.
  */
 static int parse_path(const char *path, struct node *n)
 {
@@ -172,6 +182,8 @@ static int parse_path(const char *path, struct node *n)
 	int r;
 
 	memset(n, 0, sizeof(*n));
+	if (!path)
+		return -ENOENT;
 	n->path = path;
 	while (*p) {
 		const char *end;
@@ -602,22 +614,142 @@ static void fill_file(struct stat *st, mode_t mode, size_t size, struct timespec
 	st->st_mtim = st->st_ctim = st->st_atim = mtime;
 }
 
-/* A workflow's file: its text's size (the log's so far), read-only but ctl,
- * which is write-only. The times are the workflow's creation time. */
+/* ---- what the kernel was given ------------------------------------------ */
+
+/*
+ * The text the last open of a path handed out: its length and a hash.
+ *  - workflow.yaml and summary are made from the whole workflow, which stat
+ *    does not fetch (a walk would cost a request per workflow): stat shows
+ *    the length of the text last read, 0 before (reads are direct I/O, so a
+ *    size behind the content never cuts a read);
+ *  - a document is read through the kernel's page cache, which an open keeps
+ *    (keep_cache) only when its text is the one handed out last and nothing
+ *    else can have reached the pages since: no write through that path, no
+ *    read of an older text by a descriptor still open (a mark, "stale").
+ * A bounded table: a path has a set of slots chosen by its hash, and a new
+ * path takes the least recently used slot of its set. What it forgot is an
+ * unknown text, which costs a read, never a wrong one. Guarded by
+ * scratch_lock.
+ */
+#define SERVED_SETS 1024
+#define SERVED_WAYS 4
+
+static struct served {
+	char *path;             /* malloc'd; NULL for an empty slot */
+	size_t len;
+	unsigned long long hash;
+	bool stale;
+	unsigned long used;     /* served_clock at the last use */
+} served[SERVED_SETS][SERVED_WAYS];
+static unsigned long served_clock;
+
+static unsigned long long fnv1a(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	unsigned long long h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* The slot of @path, or NULL; with @claim, a slot taken for it if it had
+ * none (NULL only when out of memory). */
+static struct served *served_slot_locked(const char *path, bool claim)
+{
+	struct served *set = served[fnv1a(path, strlen(path)) % SERVED_SETS];
+	struct served *sv = &set[0];
+
+	for (int i = 0; i < SERVED_WAYS; i++) {
+		if (set[i].path && strcmp(set[i].path, path) == 0) {
+			set[i].used = ++served_clock;
+			return &set[i];
+		}
+		if (set[i].used < sv->used)
+			sv = &set[i];
+	}
+	if (!claim)
+		return NULL;
+	free(sv->path);
+	memset(sv, 0, sizeof(*sv));
+	sv->path = strdup(path);
+	sv->used = ++served_clock;
+	return sv->path ? sv : NULL;
+}
+
+/* Record @len and @hash as what @path handed out. Returns whether it is what
+ * the path handed out last, with nothing else put in the pages since. */
+static bool served_put(const char *path, size_t len, unsigned long long hash)
+{
+	struct served *sv;
+	bool same;
+
+	pthread_mutex_lock(&scratch_lock);
+	sv = served_slot_locked(path, false);
+	same = sv && sv->len == len && sv->hash == hash && !sv->stale;
+	sv = served_slot_locked(path, true);
+	if (sv) {
+		sv->len = len;
+		sv->hash = hash;
+		sv->stale = false;
+	}
+	pthread_mutex_unlock(&scratch_lock);
+	return same;
+}
+
+/* The length @path last handed out, 0 if unknown. */
+static size_t served_len(const char *path)
+{
+	struct served *sv;
+	size_t len;
+
+	pthread_mutex_lock(&scratch_lock);
+	sv = served_slot_locked(path, false);
+	len = sv ? sv->len : 0;
+	pthread_mutex_unlock(&scratch_lock);
+	return len;
+}
+
+/* The pages of @path may now hold something else than its last text: it was
+ * @written, or read through a descriptor opened on the text of @hash. */
+static void served_spoil(const char *path, bool written, unsigned long long hash)
+{
+	struct served *sv;
+
+	pthread_mutex_lock(&scratch_lock);
+	sv = served_slot_locked(path, false);
+	if (sv && (written || sv->hash != hash))
+		sv->stale = true;
+	pthread_mutex_unlock(&scratch_lock);
+}
+
+/* A workflow's file, without a request. phase and ctl are made from the
+ * listing; the log's size is what has arrived so far (0 before its first
+ * use), that of workflow.yaml and summary the text last read. Read-only but
+ * ctl, which is write-only; the times are the workflow's creation time. */
 static int stat_run_file(const struct node *n, const struct run_entry *e, struct stat *st)
 {
 	char *text;
-	size_t len;
+	size_t len = 0;
 	int r;
 
 	if (hidden_has(n))
 		return -ENOENT;
-	/* the log's size so far; its first use fetches it */
-	if (n->file != RUN_FILE_LOG || runs_log_size(runs(), n->ns, n->run, &len, NULL) < 0) {
+	switch (n->file) {
+	case RUN_FILE_PHASE:
+	case RUN_FILE_CTL:
 		r = runs_read(runs(), n->ns, n->run, n->file, &text, &len);
 		if (r < 0)
 			return r;
 		free(text);
+		break;
+	case RUN_FILE_LOG:
+		if (runs_log_size(runs(), n->ns, n->run, &len, NULL) < 0)
+			len = 0;
+		break;
+	default:
+		len = served_len(n->path);
+		break;
 	}
 	fill_file(st, n->file == RUN_FILE_CTL ? 0600 : 0444, len, e->created);
 	return 0;
@@ -722,10 +854,18 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
 
 /* ---- directories ------------------------------------------------------- */
 
-static int add_entry(void *dbuf, fuse_fill_dir_t filler, const char *name,
-		     const struct stat *st)
+/*
+ * An entry and its type (S_IFDIR, S_IFREG, S_IFLNK), so that find and ls
+ * need no stat to tell files from directories. No attributes: libfuse 3.14
+ * (Debian 12) sends the entries of a directory filled at once without them
+ * (node id 0), yet with FUSE_FILL_DIR_PLUS it counts a lookup of each, which
+ * the kernel, never told, never forgets: one node kept per name ever listed.
+ */
+static int add_entry(void *dbuf, fuse_fill_dir_t filler, const char *name, mode_t type)
 {
-	return filler(dbuf, name, st, 0, st ? FUSE_FILL_DIR_PLUS : 0) ? -ENOMEM : 0;
+	struct stat st = { .st_mode = type };
+
+	return filler(dbuf, name, &st, 0, 0) ? -ENOMEM : 0;
 }
 
 /* The scratch files of @n's directory (and new documents not yet sent),
@@ -746,7 +886,7 @@ static int readdir_scratch(const struct node *n, void *dbuf, fuse_fill_dir_t fil
 		for (size_t i = 0; i < count && !seen; i++)
 			seen = strcmp(listed[i].name, s->name) == 0;
 		if (!seen)
-			r = add_entry(dbuf, filler, s->name, NULL);
+			r = add_entry(dbuf, filler, s->name, S_IFREG);
 	}
 	pthread_mutex_unlock(&scratch_lock);
 	return r;
@@ -761,12 +901,8 @@ static int readdir_docs(const struct node *n, void *dbuf, fuse_fill_dir_t filler
 	r = doc_list(n, &entries, &count);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < count && r == 0; i++) {
-		struct stat st = { .st_uid = cfg->uid, .st_gid = cfg->gid };
-
-		fill_file(&st, doc_mode(n), entries[i].size, entries[i].mtime);
-		r = add_entry(dbuf, filler, entries[i].name, &st);
-	}
+	for (size_t i = 0; i < count && r == 0; i++)
+		r = add_entry(dbuf, filler, entries[i].name, S_IFREG);
 	if (r == 0)
 		r = readdir_scratch(n, dbuf, filler, entries, count);
 	free(entries);
@@ -785,7 +921,7 @@ static int readdir_submit(const struct node *n, void *dbuf, fuse_fill_dir_t fill
 		char stem[254];
 
 		if (model_document_stem(entries[i].name, stem, sizeof(stem)))
-			r = add_entry(dbuf, filler, stem, NULL);
+			r = add_entry(dbuf, filler, stem, S_IFREG);
 	}
 	free(entries);
 	return r;
@@ -802,14 +938,9 @@ static int readdir_runs(const struct node *n, void *dbuf, fuse_fill_dir_t filler
 	if (r < 0)
 		return r;
 	if (count > 0)
-		r = add_entry(dbuf, filler, LATEST, NULL);
-	for (size_t i = 0; i < count && r == 0; i++) {
-		struct stat st = { .st_uid = cfg->uid, .st_gid = cfg->gid };
-
-		fill_dir(&st);
-		st.st_mtim = st.st_ctim = st.st_atim = entries[i].created;
-		r = add_entry(dbuf, filler, entries[i].name, &st);
-	}
+		r = add_entry(dbuf, filler, LATEST, S_IFLNK);
+	for (size_t i = 0; i < count && r == 0; i++)
+		r = add_entry(dbuf, filler, entries[i].name, S_IFDIR);
 	free(entries);
 	return r == 0 ? readdir_scratch(n, dbuf, filler, NULL, 0) : r;
 }
@@ -822,7 +953,7 @@ static int readdir_run(const struct node *run, void *dbuf, fuse_fill_dir_t fille
 	for (int i = 0; r == 0 && i < RUN_FILE_COUNT; i++) {
 		n.file = (enum run_file)i;
 		if (!hidden_has(&n))
-			r = add_entry(dbuf, filler, runs_file_name(n.file), NULL);
+			r = add_entry(dbuf, filler, runs_file_name(n.file), S_IFREG);
 	}
 	return r;
 }
@@ -853,18 +984,18 @@ static int fs_readdir(const char *path, void *dbuf, fuse_fill_dir_t filler,
 	default:
 		break;
 	}
-	if (add_entry(dbuf, filler, ".", NULL) || add_entry(dbuf, filler, "..", NULL))
+	if (add_entry(dbuf, filler, ".", S_IFDIR) || add_entry(dbuf, filler, "..", S_IFDIR))
 		return -ENOMEM;
 	switch (n.type) {
 	case NODE_ROOT:
 		r = model_namespaces(model(), &names);
 		if (r < 0)
 			return r;
-		r = add_entry(dbuf, filler, META_DIR, NULL);
+		r = add_entry(dbuf, filler, META_DIR, S_IFDIR);
 		if (r == 0)
-			r = add_entry(dbuf, filler, CLUSTER_DIR, NULL);
+			r = add_entry(dbuf, filler, CLUSTER_DIR, S_IFDIR);
 		for (char **p = names; *p && r == 0; p++)
-			r = add_entry(dbuf, filler, *p, NULL);
+			r = add_entry(dbuf, filler, *p, S_IFDIR);
 		/* and, with a Kubernetes API, the namespaces the token can list */
 		if (r == 0 && cfg->kube && kube_namespaces(cfg->kube, &more) == 0) {
 			for (char **p = more; *p && r == 0; p++) {
@@ -873,7 +1004,7 @@ static int fs_readdir(const char *path, void *dbuf, fuse_fill_dir_t filler,
 				for (char **q = names; *q && !seen; q++)
 					seen = strcmp(*p, *q) == 0;
 				if (!seen)
-					r = add_entry(dbuf, filler, *p, NULL);
+					r = add_entry(dbuf, filler, *p, S_IFDIR);
 			}
 			model_strv_free(more);
 		}
@@ -881,14 +1012,15 @@ static int fs_readdir(const char *path, void *dbuf, fuse_fill_dir_t filler,
 		return r;
 	case NODE_META_DIR:
 		for (int i = 0; i < MODEL_META_COUNT && r == 0; i++)
-			r = add_entry(dbuf, filler, model_meta_name((enum model_meta)i), NULL);
+			r = add_entry(dbuf, filler, model_meta_name((enum model_meta)i),
+				      S_IFREG);
 		return r;
 	case NODE_NAMESPACE:
 		/* without a Kubernetes API, webhook-clients only answers when
 		 * asked for by name (with EOPNOTSUPP): find and grep -r go on */
 		for (size_t i = 0; i < N_NAMESPACE_DIRS && r == 0; i++)
 			if (!namespace_dirs[i].webhooks || cfg->kube)
-				r = add_entry(dbuf, filler, namespace_dirs[i].name, NULL);
+				r = add_entry(dbuf, filler, namespace_dirs[i].name, S_IFDIR);
 		return r;
 	case NODE_WF_DIR:
 		return readdir_runs(&n, dbuf, filler);
@@ -928,14 +1060,18 @@ static struct open_file *open_file_new(const struct node *n, struct buf *b, bool
 
 /* The buf a document is opened with: the shared scratch buf of a new
  * document, else the server's text (for reading, or for writing without
- * O_TRUNC), else an empty one. */
-static int open_document(const struct node *n, int flags, struct open_file **ret_of)
+ * O_TRUNC), else an empty one. An open for reading keeps the page cache
+ * (*ret_keep) when it holds that very text; any other open drops it. */
+static int open_document(const struct node *n, int flags, struct open_file **ret_of,
+			 bool *ret_keep)
 {
 	bool document = false;
 	struct buf *b = scratch_get(n, &document);
 	bool pending = b != NULL;
+	unsigned long long hash = 0;
 	struct open_file *of;
 
+	*ret_keep = false;
 	if (!b) {
 		char *text = NULL;
 		size_t len = 0;
@@ -943,10 +1079,16 @@ static int open_document(const struct node *n, int flags, struct open_file **ret
 
 		if (r < 0)
 			return r;
-		if (wants_write(flags) && (flags & O_TRUNC)) {
-			free(text);
-			text = NULL;
-			len = 0;
+		if (!wants_write(flags)) {
+			hash = fnv1a(text, len);
+			*ret_keep = served_put(n->path, len, hash);
+		} else {
+			served_spoil(n->path, true, 0); /* what it writes reaches the pages */
+			if (flags & O_TRUNC) {
+				free(text);
+				text = NULL;
+				len = 0;
+			}
 		}
 		b = buf_from(text, len, doc_mode(n));
 		if (!b) {
@@ -963,6 +1105,8 @@ static int open_document(const struct node *n, int flags, struct open_file **ret
 		return -ENOMEM;
 	of->pending = pending && document;
 	of->dirty = of->pending || (of->writable && (flags & O_TRUNC));
+	of->cached = !pending && !of->writable;
+	of->hash = hash;
 	*ret_of = of;
 	return 0;
 }
@@ -990,8 +1134,12 @@ static int open_run_file(const struct node *n, struct fuse_file_info *fi,
 		free(text); /* read live from the log itself */
 		text = NULL;
 		len = 0;
-		fi->direct_io = 1; /* its size grows while the workflow runs */
+	} else if (n->file == RUN_FILE_WORKFLOW || n->file == RUN_FILE_SUMMARY) {
+		served_put(n->path, len, 0);
 	}
+	/* stat does not fetch what these files are made of: its size may be
+	 * behind (the log grows while the workflow runs) */
+	fi->direct_io = 1;
 	b = buf_from(text, len, n->file == RUN_FILE_CTL ? 0600 : 0444);
 	if (!b) {
 		free(text);
@@ -1034,6 +1182,7 @@ static int open_submit_file(const struct node *n, int flags, struct open_file **
 static int fs_open(const char *path, struct fuse_file_info *fi)
 {
 	struct open_file *of = NULL;
+	bool keep = false;
 	struct node n;
 	char *text;
 	size_t len;
@@ -1064,7 +1213,7 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 	case NODE_DOC_FILE:
 		if (wants_write(fi->flags) && !writable_kind(&n))
 			return -EACCES;
-		r = open_document(&n, fi->flags, &of);
+		r = open_document(&n, fi->flags, &of, &keep);
 		if (r < 0)
 			return r;
 		break;
@@ -1089,13 +1238,14 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 		r = open_submit_file(&n, fi->flags, &of);
 		if (r < 0)
 			return r;
+		fi->direct_io = 1; /* what it names changes with each submission */
 		break;
 	default:
 		return -EISDIR;
 	}
 	if (!of)
 		return -ENOMEM;
-	fi->keep_cache = 0;
+	fi->keep_cache = keep;
 	fi->fh = (uintptr_t)of;
 	return 0;
 }
@@ -1159,6 +1309,8 @@ static int fs_read(const char *path, char *out, size_t size, off_t offset,
 	if (of->node.type == NODE_WF_FILE && of->node.file == RUN_FILE_LOG)
 		return offset < 0 ? -EINVAL :
 			(int)runs_log_copy(runs(), of->node.ns, of->node.run, out, size, (size_t)offset);
+	if (of->cached) /* these pages may outlive a newer text */
+		served_spoil(of->path, false, of->hash);
 	pthread_mutex_lock(&scratch_lock);
 	if (offset >= 0 && (size_t)offset < of->buf->len) {
 		n = of->buf->len - (size_t)offset;
@@ -1208,6 +1360,7 @@ static int fs_write(const char *path, const char *data, size_t size, off_t offse
 		}
 		pthread_mutex_unlock(&scratch_lock);
 	}
+	served_spoil(of->path, true, 0); /* the pages hold what was written */
 	if (r < 0 && !of->broken) { /* what was written is not the whole text */
 		of->broken = r;
 		errlog_record("write", of->path, 0, r, r == -EFBIG ?
@@ -1259,6 +1412,8 @@ static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
 	}
 	pthread_mutex_unlock(&scratch_lock);
 	buf_unref(b);
+	if (of)
+		served_spoil(of->path, true, 0);
 	return r;
 }
 
@@ -1480,6 +1635,9 @@ static int fs_rename(const char *from, const char *to, unsigned int flags)
 		if (r == 0) {
 			scratch_remove(&a, NULL);
 			scratch_remove(&b, NULL);
+			/* the file that becomes @to holds the text written in
+			 * its pages, not the server's */
+			served_spoil(to, true, 0);
 		}
 	} else {
 		/* the old text moves to the scratch name; a document moved away
@@ -1625,7 +1783,13 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *fc)
 	fc->use_ino = 0;
 	fc->hard_remove = 1;        /* no .fuse_hidden renames of open files */
 	fc->kernel_cache = 0;
-	fc->attr_timeout = 0;       /* getattr is answered from our own cache */
+#if FUSE_VERSION >= FUSE_MAKE_VERSION(3, 12)
+	fc->no_rofd_flush = 1;      /* flush commits writes: nothing to do for a reader */
+#endif
+	/* never kept by the kernel: getattr is answered from our own cache,
+	 * so sizes follow the text (page-cache reads stop at the size), and a
+	 * mount whose daemon died fails stat() at once */
+	fc->attr_timeout = 0;
 	fc->entry_timeout = cfg->cache_ttl;
 	fc->negative_timeout = cfg->cache_ttl < 1.0 ? cfg->cache_ttl : 1.0;
 	return NULL;

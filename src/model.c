@@ -4,8 +4,11 @@
  * The cache is a list of directories (kind + namespace); each holds its
  * objects sorted by name, as rendered YAML, with the time they were fetched.
  * A directory listed less than cache_ttl ago answers every question about
- * its names by itself, including "no such name". Outside a fresh listing an
- * object is fetched alone and kept for cache_ttl, absent or present.
+ * its names by itself, including "no such name". A new listing replaces
+ * what was known of the directory, but for what argofs learnt of a name
+ * while the list was on its way (its own write, say), which is newer.
+ * Outside a fresh listing an object is fetched alone and kept for
+ * cache_ttl, absent or present.
  * The mutex guards all of it and is released around every request; the
  * cache only ever stores copies, and hands out copies.
  */
@@ -33,6 +36,7 @@ struct cached_doc {
 	size_t len;
 	struct timespec mtime;
 	double fetched_at;
+	bool listed;            /* it came with the directory's listing */
 };
 
 struct dir_cache {
@@ -256,26 +260,36 @@ bool model_parse_time(const char *text, struct timespec *ts)
 /* The object as users read it: managedFields dropped (they are noise and
  * the server rejects edits of them), apiVersion and kind always present so
  * that the file can be used with the argo CLI or kubectl as it is. The
- * mtime is the latest of creationTimestamp and the managedFields times. */
+ * mtime is the latest of creationTimestamp and the managedFields times.
+ * @obj is left as it is: the top level and the metadata are shallow copies
+ * (the rest is shared, only read), not a deep copy of the whole object. */
 int model_render(json_t *obj, enum argo_kind kind, char **ret_yaml,
 		 size_t *ret_len, struct timespec *ret_mtime)
 {
-	json_t *copy = json_deep_copy(obj);
-	json_t *meta, *fields, *field;
+	json_t *copy = json_copy(obj);
+	json_t *meta = json_object_get(obj, "metadata");
+	json_t *fields, *field;
 	struct timespec t = { 0 }, ft;
 	size_t i;
 	int r;
 
 	if (!copy)
 		return -ENOMEM;
-	meta = json_object_get(copy, "metadata");
 	model_parse_time(json_string_value(json_object_get(meta, "creationTimestamp")), &t);
 	fields = json_object_get(meta, "managedFields");
 	json_array_foreach(fields, i, field)
 		if (model_parse_time(json_string_value(json_object_get(field, "time")), &ft) &&
 		    ft.tv_sec > t.tv_sec)
 			t = ft;
-	json_object_del(meta, "managedFields");
+	if (fields) {
+		json_t *shown = json_copy(meta);
+
+		if (!shown || json_object_set_new(copy, "metadata", shown) < 0) {
+			json_decref(copy);
+			return -ENOMEM;
+		}
+		json_object_del(shown, "managedFields");
+	}
 	if (!json_object_get(copy, "apiVersion"))
 		json_object_set_new(copy, "apiVersion", json_string(ARGO_API_VERSION));
 	if (!json_object_get(copy, "kind"))
@@ -389,6 +403,7 @@ static int doc_store_locked(struct dir_cache *dc, const char *name, char *yaml,
 	d->len = len;
 	d->mtime = mtime;
 	d->fetched_at = at;
+	d->listed = false;
 	return 0;
 fail:
 	free(yaml);
@@ -422,10 +437,10 @@ static int dir_refresh(struct model *m, enum argo_kind kind, const char *ns)
 {
 	struct argo_error err = { 0 };
 	struct dir_cache *dc;
-	struct cached_doc *docs;
+	struct cached_doc *docs, *old;
 	json_t *items = NULL, *item;
-	size_t i, n;
-	double at;
+	size_t i, n, old_n;
+	double started = now(), at;
 	int r;
 
 	r = argo_list(m->http, kind, ns, NULL, LIST_PAGE_SIZE, &items, &err);
@@ -459,6 +474,7 @@ static int dir_refresh(struct model *m, enum argo_kind kind, const char *ns)
 		}
 		d->present = true;
 		d->fetched_at = at;
+		d->listed = true;
 	}
 	json_decref(items);
 	/* the server sorts by name, but a merged or hostile reply may not */
@@ -486,11 +502,24 @@ static int dir_refresh(struct model *m, enum argo_kind kind, const char *ns)
 		free(docs);
 		return -ENOMEM;
 	}
-	dir_clear(dc);
+	old = dc->docs;
+	old_n = dc->n;
 	dc->docs = docs;
 	dc->n = dc->cap = n;
 	dc->listed = true;
 	dc->listed_at = at;
+	/* what argofs learnt of a name while the list was on its way (its own
+	 * write, a GET, a DELETE sent) is newer than the list: it stays */
+	for (i = 0; i < old_n; i++) {
+		if (!old[i].listed && old[i].fetched_at >= started) {
+			if (doc_store_locked(dc, old[i].name, old[i].yaml, old[i].len,
+					     old[i].mtime, old[i].fetched_at) < 0)
+				dc->listed = false; /* list again rather than be wrong */
+			old[i].yaml = NULL; /* taken */
+		}
+		doc_release(&old[i]);
+	}
+	free(old);
 	pthread_mutex_unlock(&m->lock);
 	return 0;
 }

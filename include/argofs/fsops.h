@@ -9,8 +9,10 @@
  * Names in a document directory that are not documents (editor swap and
  * backup files, sed's temporaries, vim's 4913 probe) live in an in-memory
  * scratch area of that directory; renaming one onto NAME.yaml commits it.
- * This layer translates and replies; it owns the scratch area and the open
- * files, and borrows the model.
+ * This layer translates and replies; it owns the scratch area, the open
+ * files and a bounded table of the texts it handed the kernel (their sizes
+ * and hashes: stat of a workflow's files, and the page cache kept from one
+ * open of a document to the next), and borrows the model.
  */
 #ifndef ARGOFS_FSOPS_H
 #define ARGOFS_FSOPS_H

@@ -173,6 +173,34 @@ static void test_document_stem(void **state)
 	assert_false(model_document_stem("-x.yaml", stem, sizeof(stem)));
 }
 
+/* Rendering shows the object as users read it and leaves the object itself
+ * alone: runs.c renders workflows it keeps in its cache. */
+static void test_render_leaves_the_object_alone(void **state)
+{
+	json_t *obj = json_pack("{s:{s:s, s:s, s:[{s:s}, {s:s}]}, s:{s:s}}",
+				"metadata", "name", "eps", "creationTimestamp", "2026-11-28T05:40:01Z",
+				"managedFields", "time", "2026-11-28T06:00:00Z", "time", "2026-11-28T05:50:00Z",
+				"spec", "entrypoint", "main");
+	json_t *before = json_deep_copy(obj);
+	struct timespec mtime, at;
+	char *yaml;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(model_render(obj, ARGO_WORKFLOW_TEMPLATE, &yaml, &len, &mtime), 0);
+	assert_int_equal(len, strlen(yaml));
+	assert_non_null(strstr(yaml, "apiVersion: argoproj.io/v1alpha1\n"));
+	assert_non_null(strstr(yaml, "kind: WorkflowTemplate\n"));
+	assert_non_null(strstr(yaml, "  name: eps\n"));
+	assert_null(strstr(yaml, "managedFields"));
+	assert_true(model_parse_time("2026-11-28T06:00:00Z", &at));
+	assert_int_equal(mtime.tv_sec, at.tv_sec);
+	assert_true(json_equal(obj, before));
+	free(yaml);
+	json_decref(before);
+	json_decref(obj);
+}
+
 static void test_listing_is_cached(void **state)
 {
 	struct fixture *f = *state;
@@ -410,6 +438,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_document_stem),
+		cmocka_unit_test(test_render_leaves_the_object_alone),
 		cmocka_unit_test_setup_teardown(test_listing_is_cached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_matches_stat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_single_object_and_absence_cached, setup, teardown),
