@@ -6,7 +6,7 @@ set -eu
 
 packages="meson ninja-build pkg-config gcc clang libfuse3-dev fuse3
 libcurl4-openssl-dev libjansson-dev libyaml-dev libcmocka-dev
-python3 python3-yaml openssl vim curl nghttp2-proxy
+python3 python3-yaml openssl vim curl nghttp2-proxy valgrind
 man-db groff-base systemd util-linux"
 
 missing=""

@@ -7,6 +7,10 @@ EMULATOR="$SRC/tests/emulator/argo_emulator.py"
 SEED="$SRC/tests/emulator/seed"
 JOURNAL_TOOL="$SRC/tests/integration/journal.py"
 TOKEN="it-token-0123456789"
+# ARGOFS_TIME_FACTOR (a whole number, default 1) stretches the waits for a
+# slow daemon, such as argofs under valgrind (scripts/valgrind.sh); tests
+# with timing bounds of their own can multiply them by TIME_FACTOR.
+TIME_FACTOR=${ARGOFS_TIME_FACTOR:-1}
 
 fail() {
 	echo "    FAIL: $*" >&2
@@ -51,7 +55,7 @@ mount_argofs() {
 	"$ARGOFS" "$EMU_URL" "$MNT" -f -o "token_file=$T/token,timeout=5,cache_ttl=2" "$@" \
 		2>"$T/argofs.log" &
 	ARGOFS_PID=$!
-	for _ in $(seq 100); do
+	for _ in $(seq $((100 * TIME_FACTOR))); do
 		mountpoint -q "$MNT" && return 0
 		kill -0 "$ARGOFS_PID" 2>/dev/null || fail "argofs exited: $(cat "$T/argofs.log")"
 		sleep 0.1
