@@ -320,9 +320,10 @@ class Store:
         with self.lock:
             return self._seq
 
-    def events_after(self, seq, resource, timeout):
+    def events_after(self, seq, resource, timeout, keep=None):
         """Events (seq, type, object copy) of `resource` newer than `seq`, waiting up to
-        `timeout` seconds for one to arrive.  Returns (events, last_seq_seen)."""
+        `timeout` seconds for one to arrive; with `keep`, only those whose object it accepts
+        (it sees the stored object: it must not change it).  Returns (events, last_seq_seen)."""
         deadline = time.monotonic() + timeout
         with self.lock:
             while True:
@@ -331,8 +332,8 @@ class Store:
                 new = self._events[start:]
                 if new:
                     last = new[-1][0]
-                    return ([(s, t, copy.deepcopy(o)) for s, r, t, o in new if r == resource],
-                            last)
+                    return ([(s, t, copy.deepcopy(o)) for s, r, t, o in new
+                             if r == resource and (keep is None or keep(o))], last)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self.closing:
                     return [], seq

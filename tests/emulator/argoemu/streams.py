@@ -204,33 +204,32 @@ def watch_stream(req, ns):
         with store.lock:
             seq = store.current_seq()
             compacted = store.compacted_resource_version()
-            if rv and rv != "0" and int(rv) < compacted:
-                # the Kubernetes watch sends an ERROR event with a 410 Expired Status, which
-                # the Argo Server turns into an error that ends the stream
-                yield StreamError(errors.INTERNAL, "too old resource version: %s (%d)"
-                                  % (rv, compacted))
-                return
-            if rv and rv != "0":
-                backlog, _ = store.events_after(0, "workflows", 0)
-                initial = [(t, o) for _, t, o in backlog
-                           if int(o["metadata"].get("resourceVersion", "0")) > int(rv or 0)]
+            too_old = rv and rv != "0" and int(rv) < compacted
+            if too_old:
+                initial = []
+            elif rv and rv != "0":
+                backlog, _ = store.events_after(
+                    0, "workflows", 0,
+                    lambda o: int(o["metadata"].get("resourceVersion", "0")) > int(rv) and wanted(o))
+                initial = [(t, o) for _, t, o in backlog]
             else:
-                initial = [("ADDED", o) for o in store.list("workflows", ns)]
+                initial = [("ADDED", o) for o in store.list("workflows", ns) if wanted(o)]
+        if too_old:
+            # the Kubernetes watch sends an ERROR event with a 410 Expired Status, which the
+            # Argo Server turns into an error that ends the stream
+            yield StreamError(errors.INTERNAL, "too old resource version: %s (%d)" % (rv, compacted))
+            return
         for kind, obj in initial:
-            if wanted(obj):
-                yield message(kind, obj)
+            yield message(kind, obj)
         while True:
             if (emu.stopping.is_set() or emu.watch_generation != generation
                     or (deadline is not None and time.monotonic() >= deadline)):
                 yield StreamError(errors.RESOURCE_EXHAUSTED, "EOF")
                 return
-            batch, seq = store.events_after(seq, "workflows", IDLE_POLL)
-            sent = False
+            batch, seq = store.events_after(seq, "workflows", IDLE_POLL, wanted)
             for _, kind, obj in batch:
-                if wanted(obj):
-                    sent = True
-                    yield message(kind, obj)
-            if not sent:
+                yield message(kind, obj)
+            if not batch:
                 yield None
 
     return Stream(gen(), req.q("fields"))
