@@ -87,6 +87,16 @@ def sh(cmd, timeout, check=False):
     return p.returncode, out.decode(errors="replace")
 
 
+def end_process(proc):
+    """SIGTERM, then SIGKILL when it is still there after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 class Emulator:
     def __init__(self, work, seed, token, timeout):
         self.ready = os.path.join(work, "emulator.ready")
@@ -124,12 +134,7 @@ class Emulator:
 
     def stop(self):
         if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+            end_process(self.proc)
         self.logfile.close()
 
 
@@ -178,12 +183,7 @@ class Mount:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 subprocess.run(["fusermount3", "-uz", self.mnt], stderr=subprocess.DEVNULL)
-                self.proc.terminate()
-                try:
-                    self.proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(timeout=10)
+                end_process(self.proc)
         self.logfile.close()
 
 
