@@ -25,24 +25,13 @@ mkdir -p "$ARGOFS_VALGRIND_LOGS"
 ARGOFS_TIME_FACTOR=${ARGOFS_TIME_FACTOR:-5}
 export ARGOFS_VALGRIND_LOGS ARGOFS_TIME_FACTOR
 
-# Tests that cannot work under valgrind: they find the daemon by its process
-# name, which is then valgrind's (memcheck-amd64-linux), not argofs.
-unsuited="test_mount_t_fuse_argofs_and_umount test_background_detaches_once_mounted"
-
 start=$(date +%s)
 results=$ARGOFS_VALGRIND_LOGS/results
 # one test at a time (run.sh runs the tests whose name contains its pattern)
-grep -oE '^test_[a-z0-9_]+' tests/integration/t_*.sh | while IFS=: read -r file test; do
+grep -oE '^test_[a-z0-9_]+' tests/integration/t_*.sh | while IFS=: read -r _ test; do
 	case "$test" in *"${1:-}"*) ;; *) continue ;; esac
-	case " $unsuited " in
-	*" $test "*)
-		echo "skip $(basename "$file" .sh) $test: finds the daemon by its name (pgrep -x argofs), memcheck-amd64-linux under valgrind"
-		;;
-	*)
-		tests/integration/run.sh scripts/valgrind-argofs "$test" |
-			grep -vE '^(failed:|[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$)' || true
-		;;
-	esac
+	tests/integration/run.sh scripts/valgrind-argofs "$test" |
+		grep -vE '^(failed:|[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$)' || true
 done | tee "$results"
 
 reports=0 bad=0

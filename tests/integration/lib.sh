@@ -95,6 +95,13 @@ journal() {
 	python3 "$JOURNAL_TOOL" "$JOURNAL" "$@"
 }
 
+# counted TEST N METHOD PATH: whether the journal's count of such requests
+# passes `test COUNT TEST N` (-eq, -ge...); for wait_until, which must
+# count again on each try.
+counted() {
+	[ "$(journal count "$3" "$4")" "$1" "$2" ]
+}
+
 journal_reset() {
 	: >"$JOURNAL"
 }
@@ -178,6 +185,19 @@ wait_until() {
 		tries=$((tries - 1))
 		[ "$tries" -gt 0 ] || return 1
 		sleep 0.1
+	done
+}
+
+# fuse_daemons [MOUNTPOINT]: the PIDs of the processes holding /dev/fuse
+# open, which are the FUSE daemons (argofs, or valgrind running it), and of
+# those only the ones with MOUNTPOINT on their command line when it is given.
+fuse_daemons() {
+	local d
+	for d in /proc/[0-9]*; do
+		[ -n "$(find "$d/fd" -lname /dev/fuse 2>/dev/null | head -n 1)" ] || continue
+		if [ -z "${1:-}" ] || tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF -- " $1 "; then
+			echo "${d#/proc/}"
+		fi
 	done
 }
 

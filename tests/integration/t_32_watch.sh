@@ -43,7 +43,7 @@ test_a_watched_listing_follows_other_clients_without_listing_again() {
 	before=$(list_version)
 	ls "$MNT/$WF" >/dev/null || fail "ls failed"
 	after=$(list_version)
-	wait_until 10 test "$(journal count GET "$WATCH_API")" -ge 1 || fail "no watch request"
+	wait_until 10 counted -ge 1 GET "$WATCH_API" || fail "no watch request"
 	assert_eq text/event-stream "$(journal header GET "$WATCH_API" accept)" "watch Accept"
 	from=$(watch_versions)
 	[ -n "$from" ] && [ "$from" -ge "$before" ] && [ "$from" -le "$after" ] ||
@@ -62,11 +62,11 @@ test_a_watched_listing_follows_other_clients_without_listing_again() {
 test_the_watch_resumes_after_the_server_ends_it() {
 	setup -o cache_ttl=600
 	ls "$MNT/$WF" >/dev/null || fail "ls failed"
-	wait_until 10 test "$(journal count GET "$WATCH_API")" -eq 1 || fail "no watch request"
+	wait_until 10 counted -eq 1 GET "$WATCH_API" || fail "no watch request"
 	api_workflow before-close
 	wait_until 10 listed "$MNT/$WF" before-close || fail "before-close did not show"
 	emu_control watches/close '{}'
-	wait_until 10 test "$(journal count GET "$WATCH_API")" -eq 2 || fail "the watch did not reconnect"
+	wait_until 10 counted -eq 2 GET "$WATCH_API" || fail "the watch did not reconnect"
 	versions=$(watch_versions | tr '\n' ' ')
 	set -- $versions
 	[ "$2" -gt "$1" ] || fail "the reconnect did not resume after what was seen: versions $versions"
@@ -78,13 +78,13 @@ test_the_watch_resumes_after_the_server_ends_it() {
 test_a_watch_from_a_compacted_version_lists_again() {
 	setup -o cache_ttl=600,log_level=info
 	ls "$MNT/$WF" >/dev/null || fail "ls failed"
-	wait_until 10 test "$(journal count GET "$WATCH_API")" -eq 1 || fail "no watch request"
+	wait_until 10 counted -eq 1 GET "$WATCH_API" || fail "no watch request"
 	# a change the watch does not see moves the version on; compaction then
 	# makes the watch's version too old to resume from
 	api_template compaction-marker
 	emu_control watches/compact '{}'
 	emu_control watches/close '{}'
-	wait_until 10 test "$(journal count GET "$WF_API")" -eq 2 || fail "no list after 'too old resource version'"
+	wait_until 10 counted -eq 2 GET "$WF_API" || fail "no list after 'too old resource version'"
 	api_workflow after-compaction
 	wait_until 10 listed "$MNT/$WF" after-compaction || fail "the watch did not go on after listing"
 	grep -q "too old resource version" "$T/argofs.log" || fail "no log line for the relist"
@@ -118,11 +118,11 @@ test_nowatch_lists_by_the_ttl_only() {
 test_sighup_restarts_the_watch_and_unmount_is_prompt() {
 	setup -o cache_ttl=600
 	ls "$MNT/$WF" >/dev/null || fail "ls failed"
-	wait_until 10 test "$(journal count GET "$WATCH_API")" -eq 1 || fail "no watch request"
+	wait_until 10 counted -eq 1 GET "$WATCH_API" || fail "no watch request"
 	kill -HUP "$ARGOFS_PID"
 	ls "$MNT/$WF" >/dev/null || fail "ls after SIGHUP failed"
 	assert_eq 2 "$(journal count GET "$WF_API")" "list requests after SIGHUP"
-	wait_until 10 test "$(journal count GET "$WATCH_API")" -eq 2 || fail "no new watch after SIGHUP: $(journal paths | grep -v _emulator | tr '\n' ' ')"
+	wait_until 10 counted -eq 2 GET "$WATCH_API" || fail "no new watch after SIGHUP: $(journal paths | grep -v _emulator | tr '\n' ' ')"
 	start=$EPOCHREALTIME
 	umount_argofs
 	took=$(awk "BEGIN { print int($EPOCHREALTIME - $start) }")

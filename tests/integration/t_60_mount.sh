@@ -21,18 +21,11 @@ source "$SRC/tests/integration/lib.sh"
 set -u
 trap 'for m in $(grep -oE " $T/[^ ]+ fuse" /proc/self/mounts | cut -d" " -f2); do umount -l "$m"; done' EXIT
 mount --bind "$T/bin" /usr/local/bin
-# daemon_pids MOUNTPOINT: the argofs processes serving it
-daemon_pids() {
-	local p
-	for p in $(pgrep -x argofs); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- " $1 " && echo "$p"
-	done
-}
 # unmounted MOUNTPOINT: umount it and wait for its daemon to exit
 unmounted() {
 	umount "$1" || fail "umount $1 failed"
 	for _ in $(seq 100); do
-		[ -z "$(daemon_pids "$1")" ] && return 0
+		[ -z "$(fuse_daemons "$1")" ] && return 0
 		sleep 0.1
 	done
 	fail "the daemon of $1 did not exit after umount"
@@ -58,7 +51,7 @@ mount -t fuse.argofs "$EMU_URL" "$T/m" -o "token_file=$T/token,_netdev,cache_ttl
 mountpoint -q "$T/m" || fail "not mounted when mount returned"
 assert_contains "$(grep -F " $T/m " /proc/self/mounts)" "$EMU_URL $T/m fuse.argofs "
 ls "$T/m/argo/workflow-templates" | grep -qx hello-template.yaml || fail "ls through the mount failed"
-[ -n "$(daemon_pids "$T/m")" ] || fail "no daemon"
+[ -n "$(fuse_daemons "$T/m")" ] || fail "no daemon"
 unmounted "$T/m"
 ! mountpoint -q "$T/m" || fail "still mounted"
 NS
@@ -88,9 +81,9 @@ for i in $(seq "$N"); do
 	ls "$T/m$i/cluster-workflow-templates" >/dev/null || fail "ls on line $i failed"
 done
 # mounted lines are recognised (the source is the server): nothing more runs
-before=$(pgrep -cx argofs)
+before=$(fuse_daemons | wc -l)
 mount -a -T "$T/fstab" || fail "a second mount -a failed"
-assert_eq "$before" "$(pgrep -cx argofs)" "argofs processes after a second mount -a"
+assert_eq "$before" "$(fuse_daemons | wc -l)" "FUSE daemons after a second mount -a"
 for i in $(seq "$N"); do
 	unmounted "$T/m$i"
 done

@@ -6,15 +6,7 @@
 
 WT=argo/workflow-templates
 
-# daemon_pids: the argofs processes serving $MNT.
-daemon_pids() {
-	local p
-	for p in $(pgrep -x argofs); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- " $MNT " && echo "$p"
-	done
-}
-
-no_daemon() { [ -z "$(daemon_pids)" ]; }
+no_daemon() { [ -z "$(fuse_daemons "$MNT")" ]; }
 
 exited() { # PID: gone, or a zombie
 	[ ! -e "/proc/$1" ] || [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ]
@@ -173,7 +165,7 @@ test_background_detaches_once_mounted() {
 	mountpoint -q "$MNT" || fail "not mounted when argofs returned"
 	listed "$MNT/$WT" hello-template.yaml || fail "ls failed"
 	local pid
-	pid=$(daemon_pids)
+	pid=$(fuse_daemons "$MNT")
 	[ -n "$pid" ] || fail "no daemon serves $MNT"
 	assert_eq "$pid" "$(ps -o sid= -p "$pid" | tr -d ' ')" "session of the daemon (setsid)"
 	# what came before detaching went to stderr, nothing after it
