@@ -128,6 +128,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.request.settimeout(None)
         super().setup()
 
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            if isinstance(self.request, ssl.SSLSocket):
+                # wrap_socket() took the accepted socket over, so the server's own
+                # shutdown_request() cannot end it: end the TLS connection here
+                try:
+                    self.request.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                self.request.close()
+
     def log_message(self, fmt, *args):
         if self.server.emu.verbose:
             sys.stderr.write("%s - %s\n" % (self.address_string(), fmt % args))
