@@ -14,7 +14,9 @@
  * read with direct I/O.
  *
  * Memory: an open file holds a reference on a struct buf (its content: a
- * snapshot for reading, the new text for writing). Scratch files are bufs
+ * snapshot for reading, the new text for writing); open files are also on
+ * a list, so that fs_destroy() frees those the kernel never released (a
+ * RELEASE still queued at the unmount is dropped). Scratch files are bufs
  * held by the scratch table; opening one shares the buf. A new document
  * being written is registered in the scratch table under its own name until
  * it is committed at flush, so that stat and ls see it meanwhile.
@@ -114,6 +116,7 @@ struct scratch_file {
 };
 
 struct open_file {
+	struct open_file *prev, *next;  /* on open_files */
 	struct node node;               /* path fields copied; node.path unset */
 	char path[600];
 	struct buf *buf;
@@ -128,6 +131,8 @@ struct open_file {
 };
 
 static const struct fsops_config *cfg;
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER; /* guards open_files */
+static struct open_file *open_files;
 static pthread_mutex_t scratch_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct scratch_file *scratch;
 static size_t scratch_total;
@@ -1055,7 +1060,27 @@ static struct open_file *open_file_new(const struct node *n, struct buf *b, bool
 	of->node.path = of->path;
 	of->buf = b;
 	of->writable = writable;
+	pthread_mutex_lock(&open_lock);
+	of->next = open_files;
+	if (open_files)
+		open_files->prev = of;
+	open_files = of;
+	pthread_mutex_unlock(&open_lock);
 	return of;
+}
+
+static void open_file_free(struct open_file *of)
+{
+	pthread_mutex_lock(&open_lock);
+	if (of->prev)
+		of->prev->next = of->next;
+	else
+		open_files = of->next;
+	if (of->next)
+		of->next->prev = of->prev;
+	pthread_mutex_unlock(&open_lock);
+	buf_unref(of->buf);
+	free(of);
 }
 
 /* The buf a document is opened with: the shared scratch buf of a new
@@ -1509,8 +1534,7 @@ static int fs_release(const char *path, struct fuse_file_info *fi)
 		if (of->pending)
 			scratch_remove(&of->node, of->buf);
 	}
-	buf_unref(of->buf);
-	free(of);
+	open_file_free(of);
 	return 0;
 }
 
@@ -1795,8 +1819,24 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *fc)
 	return NULL;
 }
 
+/* The files still open when the file system ends: the kernel dropped
+ * their RELEASE at the unmount, or never sent it. */
+static void fs_destroy(void *private_data)
+{
+	size_t n = 0;
+
+	(void)private_data;
+	while (open_files) {
+		open_file_free(open_files);
+		n++;
+	}
+	if (n > 0)
+		log_debug("files the kernel never released, freed at the end: %zu", n);
+}
+
 static const struct fuse_operations argofs_ops = {
 	.init = fs_init,
+	.destroy = fs_destroy,
 	.getattr = fs_getattr,
 	.readdir = fs_readdir,
 	.readlink = fs_readlink,

@@ -1151,22 +1151,41 @@ static int parse_alias(struct parser *p, yaml_event_t *ev, int depth, struct nod
 	return 0;
 }
 
+/* The start of a sequence or a mapping at @start: @out gets @container (an
+ * empty array or object, taken; NULL when out of memory) and, when it has
+ * an @anchor, its slot in *ret_index. On failure @out holds nothing. */
+static int collection_begin(struct parser *p, const yaml_event_t *start, const char *anchor,
+			    int depth, json_t *container, struct node *out, size_t *ret_index)
+{
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	out->mark = start->start_mark;
+	if (depth > YJ_MAX_DEPTH) {
+		json_decref(container);
+		return fail(p, &start->start_mark, -EINVAL, "nesting deeper than %d levels",
+			    YJ_MAX_DEPTH);
+	}
+	if (!container)
+		return out_of_memory(p);
+	out->json = container;
+	if (anchor && (r = anchor_begin(p, anchor, ret_index)) < 0) {
+		json_decref(out->json);
+		out->json = NULL;
+		return r;
+	}
+	return 0;
+}
+
 static int parse_sequence(struct parser *p, yaml_event_t *start, int depth, struct node *out)
 {
 	const char *anchor = (const char *)start->data.sequence_start.anchor;
 	size_t index = 0;
 	int r;
 
-	memset(out, 0, sizeof(*out));
-	out->mark = start->start_mark;
-	if (depth > YJ_MAX_DEPTH)
-		return fail(p, &start->start_mark, -EINVAL, "nesting deeper than %d levels",
-			    YJ_MAX_DEPTH);
-	out->json = json_array();
-	if (!out->json)
-		return out_of_memory(p);
-	if (anchor && (r = anchor_begin(p, anchor, &index)) < 0)
-		goto fail;
+	r = collection_begin(p, start, anchor, depth, json_array(), out, &index);
+	if (r < 0)
+		return r;
 	for (;;) {
 		yaml_event_t ev;
 		struct node item;
@@ -1297,16 +1316,9 @@ static int parse_mapping(struct parser *p, yaml_event_t *start, int depth, struc
 	size_t index = 0;
 	int r;
 
-	memset(out, 0, sizeof(*out));
-	out->mark = start->start_mark;
-	if (depth > YJ_MAX_DEPTH)
-		return fail(p, &start->start_mark, -EINVAL, "nesting deeper than %d levels",
-			    YJ_MAX_DEPTH);
-	out->json = json_object();
-	if (!out->json)
-		return out_of_memory(p);
-	if (anchor && (r = anchor_begin(p, anchor, &index)) < 0)
-		goto fail;
+	r = collection_begin(p, start, anchor, depth, json_object(), out, &index);
+	if (r < 0)
+		return r;
 	for (;;) {
 		yaml_event_t ev;
 		struct node key, value;
