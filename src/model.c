@@ -44,6 +44,7 @@ struct dir_cache {
 	char *ns;               /* NULL for cluster-scoped kinds */
 	bool listed;
 	double listed_at;
+	double list_took;       /* seconds its last list took: kept at least that long */
 	struct cached_doc *docs; /* sorted by name */
 	size_t n, cap;
 	struct dir_cache *next;
@@ -103,6 +104,15 @@ static double now(void)
 static bool fresh(const struct model *m, double at)
 {
 	return now() - at < m->ttl;
+}
+
+/* Whether @dc's listing answers for its directory: for cache_ttl, or for as
+ * long as the list took when that is longer (else, after a list slower than
+ * the TTL, `ls -l` would fetch every entry it stats again). */
+static bool listing_fresh(const struct model *m, const struct dir_cache *dc)
+{
+	return dc->listed &&
+	       now() - dc->listed_at < (m->ttl > dc->list_took ? m->ttl : dc->list_took);
 }
 
 void model_strv_free(char **names)
@@ -508,6 +518,7 @@ static int dir_refresh(struct model *m, enum argo_kind kind, const char *ns)
 	dc->n = dc->cap = n;
 	dc->listed = true;
 	dc->listed_at = at;
+	dc->list_took = at - started;
 	/* what argofs learnt of a name while the list was on its way (its own
 	 * write, a GET, a DELETE sent) is newer than the list: it stays */
 	for (i = 0; i < old_n; i++) {
@@ -553,7 +564,7 @@ int model_list(struct model *m, enum argo_kind kind, const char *ns,
 		pthread_mutex_lock(&m->lock);
 		dc = dir_find(m, kind, ns, false);
 		/* just refreshed: use it even when the TTL is 0 */
-		if (dc && dc->listed && (refreshed || fresh(m, dc->listed_at))) {
+		if (dc && dc->listed && (refreshed || listing_fresh(m, dc))) {
 			r = entries_copy_locked(m, dc, ret_entries, ret_n);
 			pthread_mutex_unlock(&m->lock);
 			return r;
@@ -584,7 +595,7 @@ static int doc_lookup_locked(struct model *m, enum argo_kind kind, const char *n
 		return 0;
 	if (!dc)
 		return -EAGAIN;
-	listed = dc->listed && fresh(m, dc->listed_at);
+	listed = listing_fresh(m, dc);
 	i = doc_index(dc, name, &found);
 	if (!found)
 		return listed ? 0 : -EAGAIN;

@@ -105,6 +105,24 @@ static int setup_no_cache(void **state)
 	return setup_ttl(state, 0);
 }
 
+static int setup_short_ttl(void **state)
+{
+	return setup_ttl(state, 0.1);
+}
+
+/* Delay every reply of the emulator by @ms (0: none). */
+static void emulator_delay(struct fixture *f, int ms)
+{
+	struct http_response resp;
+	char body[32];
+
+	snprintf(body, sizeof(body), "{\"delay_ms\": %d}", ms);
+	assert_int_equal(http_request(f->http, "POST", "/_emulator/faults", body, strlen(body),
+				      &resp, NULL), 0);
+	assert_int_equal(resp.status, 200);
+	free(resp.body);
+}
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -411,9 +429,33 @@ static void test_no_cache_asks_every_time(void **state)
 		assert_int_equal(model_list(f->model, ARGO_WORKFLOW_TEMPLATE, "argo", &entries, &n), 0);
 		assert_int_equal(n, 1);
 		free(entries);
+		/* a listing is kept for as long as it took to arrive: a few ms */
+		usleep(200 * 1000);
 		assert_int_equal(model_stat(f->model, ARGO_WORKFLOW_TEMPLATE, "argo", "theta", &e), 0);
 	}
 	assert_int_equal(requests(f) - before, 6);
+}
+
+static void test_a_listing_slower_than_the_ttl_answers_what_follows(void **state)
+{
+	struct fixture *f = *state;
+	struct model_entry *entries, e;
+	size_t n;
+	unsigned long before;
+
+	write_template(f, "slow", "s");
+	model_drop_caches(f->model);
+	emulator_delay(f, 400);
+	before = requests(f);
+	assert_int_equal(model_list(f->model, ARGO_WORKFLOW_TEMPLATE, "argo", &entries, &n), 0);
+	free(entries);
+	/* older than the 0.1 s TTL by now, but younger than the 0.4 s it took:
+	 * `ls -l` stats each entry after listing, and must not fetch them */
+	usleep(150 * 1000);
+	assert_int_equal(model_stat(f->model, ARGO_WORKFLOW_TEMPLATE, "argo", "slow", &e), 0);
+	assert_int_equal(model_stat(f->model, ARGO_WORKFLOW_TEMPLATE, "argo", "none", &e), -ENOENT);
+	assert_int_equal(requests(f) - before, 1);
+	emulator_delay(f, 0);
 }
 
 static void test_namespaces_and_meta(void **state)
@@ -448,6 +490,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_oversize_document_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_and_conflicts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_cache_asks_every_time, setup_no_cache, teardown),
+		cmocka_unit_test_setup_teardown(test_a_listing_slower_than_the_ttl_answers_what_follows,
+						setup_short_ttl, teardown),
 		cmocka_unit_test_setup_teardown(test_namespaces_and_meta, setup, teardown),
 	};
 	int r;
