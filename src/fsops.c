@@ -1823,11 +1823,20 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *fc)
  * their RELEASE at the unmount, or never sent it. */
 static void fs_destroy(void *private_data)
 {
+	struct open_file *left;
 	size_t n = 0;
 
 	(void)private_data;
-	while (open_files) {
-		open_file_free(open_files);
+	pthread_mutex_lock(&open_lock);
+	left = open_files;
+	open_files = NULL;
+	pthread_mutex_unlock(&open_lock);
+	while (left) {
+		struct open_file *of = left;
+
+		left = of->next;
+		buf_unref(of->buf);
+		free(of);
 		n++;
 	}
 	if (n > 0)
