@@ -610,9 +610,12 @@ def main():
         def delete_new():
             sh(cfg_del, T_CMD)
 
-        def prep_argofs():
+        def fresh_start():  # the same for both: the 200 gone, bodies read in, the kernel's names gone
             delete_new()
             forget_kernel_names(bodies)
+
+        def prep_argofs():
+            fresh_start()
             A.drop_caches()
             sh("ls %s > /dev/null" % tpl_dir, T_CMD)  # the directory is listed: cp measures creates
 
@@ -621,11 +624,7 @@ def main():
         cfg4 = curl_config(os.path.join(args.work, "curl-post.cfg"), token,
                            [("POST", "%s/api/v1/workflow-templates/argo" % emu.url,
                              os.path.join(bodies, nm + ".json")) for nm in names])
-        def prep_curl():  # the same starting point: bodies read in, the kernel's names gone
-            delete_new()
-            forget_kernel_names(bodies)
-
-        b4 = series(reps, emu, cfg4, T_CMD, prepare=prep_curl)
+        b4 = series(reps, emu, cfg4, T_CMD, prepare=fresh_start)
         n, bad, conns = curl_stats(b4.runs[-1].out)
         rep.series_row("4", "`cp` of %d template files into NS/workflow-templates/" % N_CP, a4, b4,
                        "≤ 1.3x", "(curl: %d POSTs, 1 process)" % N_CP)

@@ -198,11 +198,10 @@ wait_until() {
 # open, which are the FUSE daemons (argofs, or valgrind running it), and of
 # those only the ones with MOUNTPOINT on their command line when it is given.
 fuse_daemons() {
-	local d
-	for d in /proc/[0-9]*; do
-		[ -n "$(find "$d/fd" -lname /dev/fuse 2>/dev/null | head -n 1)" ] || continue
-		if [ -z "${1:-}" ] || tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF -- " $1 "; then
-			echo "${d#/proc/}"
+	local p
+	for p in $(find /proc/[0-9]*/fd -maxdepth 1 -lname /dev/fuse 2>/dev/null | cut -d/ -f3 | sort -u); do
+		if [ -z "${1:-}" ] || tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- " $1 "; then
+			echo "$p"
 		fi
 	done
 }
